@@ -1,0 +1,91 @@
+"""LSH banding on signature matrices.
+
+A view's signature (``num_perm`` values) is cut into ``bands`` bands of ``rows`` values; each band
+is reduced to one 64-bit bucket key (band number mixed in, so equal values in different bands never
+collide).  Two documents are candidates when they share a key in any band of any view.  The
+probability of that, for Jaccard similarity *s*, is ``1 - (1 - s**rows)**bands``
+(:meth:`dedupe.config.LSHParams.probability`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from dedupe.config import LSHParams
+
+_M1 = np.uint64(0x9E3779B97F4A7C15)
+_M2 = np.uint64(0xBF58476D1CE4E5B9)
+_M3 = np.uint64(0x94D049BB133111EB)
+EMPTY = np.uint32(0xFFFFFFFF)
+
+#: Buckets larger than this contribute a chain (each member paired with the next and with the
+#: bucket's first member) instead of every pair, which keeps mass duplicates linear.
+MAX_BUCKET_PAIRS = 64
+
+
+def _mix(x: np.ndarray) -> np.ndarray:
+    with np.errstate(over="ignore"):
+        x = (x ^ (x >> np.uint64(30))) * _M2
+        x = (x ^ (x >> np.uint64(27))) * _M3
+        return x ^ (x >> np.uint64(31))
+
+
+def band_keys(signatures: np.ndarray, params: LSHParams) -> np.ndarray:
+    """``(n, bands)`` ``uint64`` bucket keys of an ``(n, num_perm)`` signature matrix.
+
+    Rows whose band is entirely empty (the signature of an empty set) get key 0, which
+    :func:`candidate_pairs` ignores: empty documents are never candidates of each other.
+    """
+    n = signatures.shape[0]
+    used = params.bands * params.rows
+    if used > signatures.shape[1]:
+        raise ValueError(f"{params} needs {used} permutations, signatures have {signatures.shape[1]}")
+    sig = signatures[:, :used].reshape(n, params.bands, params.rows).astype(np.uint64)
+    with np.errstate(over="ignore"):
+        acc = np.broadcast_to(np.arange(1, params.bands + 1, dtype=np.uint64), (n, params.bands)).copy()
+        for r in range(params.rows):
+            acc = _mix(acc * _M1 + sig[:, :, r])
+    empty = np.all(signatures[:, :used].reshape(n, params.bands, params.rows) == EMPTY, axis=2)
+    acc[empty] = 0
+    acc[acc == 0] = 1  # 0 is reserved for "no key"
+    acc[empty] = 0
+    return acc
+
+
+def candidate_pairs(keys: list[np.ndarray]) -> np.ndarray:
+    """Unique candidate pairs ``(i, j)`` with ``i < j`` from the bucket keys of one or more views.
+
+    ``keys`` is a list of ``(n, bands_v)`` arrays for the same ``n`` documents.  Returns an
+    ``(m, 2)`` ``int64`` array sorted lexicographically.
+    """
+    if not keys:
+        return np.empty((0, 2), dtype=np.int64)
+    n = keys[0].shape[0]
+    flat = np.concatenate([k.reshape(-1) for k in keys])
+    docs = np.concatenate([np.repeat(np.arange(n, dtype=np.int64), k.shape[1]) for k in keys])
+    keep = flat != 0
+    flat, docs = flat[keep], docs[keep]
+    order = np.lexsort((docs, flat))
+    flat, docs = flat[order], docs[order]
+    if len(flat) == 0:
+        return np.empty((0, 2), dtype=np.int64)
+    starts = np.flatnonzero(np.concatenate(([True], flat[1:] != flat[:-1])))
+    ends = np.concatenate((starts[1:], [len(flat)]))
+    sizes = ends - starts
+    out = []
+    for s, e, size in zip(starts[sizes > 1], ends[sizes > 1], sizes[sizes > 1]):
+        members = np.unique(docs[s:e])
+        m = len(members)
+        if m < 2:
+            continue
+        if m <= MAX_BUCKET_PAIRS:
+            i, j = np.triu_indices(m, 1)
+            out.append(np.stack((members[i], members[j]), axis=1))
+        else:
+            chain = np.stack((members[:-1], members[1:]), axis=1)
+            star = np.stack((np.full(m - 2, members[0]), members[2:]), axis=1)
+            out.append(np.concatenate((chain, star)))
+    if not out:
+        return np.empty((0, 2), dtype=np.int64)
+    pairs = np.unique(np.concatenate(out), axis=0)
+    return pairs

@@ -1,0 +1,71 @@
+"""Plain data records passed between the stages.  No behaviour beyond small conveniences."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Document:
+    """One article.
+
+    ``id`` is unique within a run.  ``origin`` says where it was read from (``path`` or
+    ``path:line``) for error messages and reports.
+    """
+
+    id: str
+    text: str
+    title: str | None = None
+    date: str | None = None
+    source: str | None = None
+    origin: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+
+@dataclass(frozen=True)
+class Link:
+    """A verified pair: two documents judged to tell the same story.
+
+    ``similarity`` is the verifier's score in [0, 1]; ``relation`` is one of ``duplicate``,
+    ``rewrite``, ``same-source``; ``scores`` holds the per-view measurements behind it.
+    """
+
+    a: str
+    b: str
+    similarity: float
+    relation: str
+    scores: dict[str, float] = field(default_factory=dict, compare=False, hash=False)
+
+
+@dataclass(frozen=True)
+class Member:
+    """A document inside a cluster, with its best link to another member (``None`` for singletons)."""
+
+    id: str
+    title: str | None
+    similarity: float | None
+    closest: str | None
+    relation: str | None
+
+
+@dataclass(frozen=True)
+class Cluster:
+    """A story: the documents that tell it.  ``id`` is stable: the smallest member id."""
+
+    id: str
+    members: tuple[Member, ...]
+    links: tuple[Link, ...] = ()
+
+    @property
+    def size(self) -> int:
+        return len(self.members)
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        return tuple(m.id for m in self.members)
+
+    @property
+    def weakest_link(self) -> Link | None:
+        """The lowest-scoring link that holds the cluster together (``None`` for singletons)."""
+        return min(self.links, key=lambda link: (link.similarity, link.a, link.b), default=None)

@@ -1,0 +1,104 @@
+"""Text normalisation: from scraped article text to comparable text.
+
+Steps, in order: strip HTML tags and entities (inline markup such as ``<b>`` survives many
+scrapers), Unicode NFKC, case folding, removal of web boilerplate lines (comment counters,
+breadcrumbs, "read next" teaser blocks, share prompts, reading-time notes, lines repeated inside
+the same page), and whitespace folding (runs of spaces become one space, paragraphs stay on their
+own lines).
+
+:func:`normalize_text` is idempotent: normalising its output again changes nothing (it runs its
+steps to a fixed point, which also makes the result independent of how many times a pipeline
+normalises).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+
+from dedupe.config import NormalizeConfig
+
+_TAG = re.compile(r"<(script|style)\b.*?</\1\s*>|<!--.*?-->|<[a-zA-Z/!][^<>]{0,2000}>", re.S | re.I)
+_SPACES = re.compile(r"[^\S\n]+")
+_BLANKS = re.compile(r"\n\s*\n+")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200d\ufeff]")
+
+#: Whole lines that are page furniture rather than article text (matched after case folding).
+_BOILERPLATE_LINE = re.compile(
+    r"""^(?:
+        (?:\w+\s+)?comments?\s*:?\s*\d*                                  # "comment Comments 0"
+      | \d+\s+comments?
+      | leave\s+a\s+(?:reply|comment).*
+      | (?:share|tweet|email|print)(?:\s+(?:this|on|via)\b.*)?
+      | share\s+(?:this\s+)?(?:article|story|post).*
+      | reading\s+time(?:\s+estimate)?\s*:?.*
+      | \d+\s+min(?:ute)?s?\s+read
+      | (?:featured\s+)?image\s+(?:courtesy|credit|source)\s*:?.*
+      | \(?image\s+credit:.*\)?
+      | advertisement|sponsored(?:\s+content)?
+      | (?:all\s+rights\s+reserved|copyright\s+©?).{0,80}
+      | (?:follow\s+us|sign\s+up|subscribe)\b.{0,80}
+      | click\s+here\b.{0,80}
+      | (?:posted|published|updated)\s+(?:on|at)?\s*[\w ,:.-]{0,40}
+      | tags?\s*:.{0,120}
+    )$""",
+    re.X,
+)
+#: A heading that opens a block of teasers for other articles; the block runs to the end.
+_TEASER_HEADING = re.compile(
+    r"^(?:read\s+next|read\s+more|related(?:\s+(?:articles|stories|posts|news))?|more\s+(?:from|stories|news)"
+    r"|you\s+(?:may|might)\s+also\s+like|recommended(?:\s+for\s+you)?|also\s+read|popular\s+(?:now|stories))\b.{0,80}$"
+)
+_BREADCRUMB = re.compile(r"^[^>\n]{1,40}(?:\s[>»›/]\s[^>\n]{1,40}){2,}$")
+
+
+def normalize_text(text: str, config: NormalizeConfig | None = None) -> str:
+    """Normalise ``text`` (see the module docstring).  Idempotent."""
+    config = config or NormalizeConfig()
+    previous = None
+    current = text
+    for _ in range(8):  # every step only removes or folds, so this converges quickly
+        if current == previous:
+            break
+        previous = current
+        current = _once(current, config)
+    return current
+
+
+def _once(text: str, config: NormalizeConfig) -> str:
+    if config.strip_html and "<" in text:
+        text = _TAG.sub(" ", text)
+    if "&" in text:
+        text = html.unescape(text)
+    text = unicodedata.normalize("NFKC", text).casefold()
+    text = _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+    lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
+    if config.strip_boilerplate:
+        lines = strip_boilerplate_lines(lines)
+    return _BLANKS.sub("\n\n", "\n".join(lines)).strip()
+
+
+def strip_boilerplate_lines(lines: list[str]) -> list[str]:
+    """Drop page furniture from already case-folded, whitespace-folded lines."""
+    content = [line for line in lines if line]
+    total_words = sum(len(line.split()) for line in content) or 1
+    kept: list[str] = []
+    seen: set[str] = set()
+    words_so_far = 0
+    for line in lines:
+        if not line:
+            kept.append(line)
+            continue
+        n_words = len(line.split())
+        short = n_words <= 12
+        if short and _TEASER_HEADING.match(line) and words_so_far >= total_words * 0.3:
+            break  # the rest of the page is teasers for other articles
+        words_so_far += n_words
+        if short and (_BOILERPLATE_LINE.match(line) or _BREADCRUMB.match(line)):
+            continue
+        if n_words >= 4 and line in seen:  # repeated banner lines, pull quotes printed twice
+            continue
+        seen.add(line)
+        kept.append(line)
+    return kept
