@@ -8,6 +8,7 @@ id.  Each member records its closest linked member (the strongest link, ties bro
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 
 from dedupe.model import Cluster, Link, Member
@@ -36,13 +37,55 @@ class UnionFind:
         return True
 
 
-def build_clusters(ids, links: list[Link], titles: dict[str, str | None] | None = None) -> list[Cluster]:
-    """Partition ``ids`` into clusters joined by ``links``."""
+def merge_links(ids, links: list[Link], min_support: float = 0.5) -> tuple[UnionFind, list[Link]]:
+    """Join documents along links, strongest first, refusing merges that would chain.
+
+    Two groups are merged only when the links between them number at least
+    ``min_support * min(size_a, size_b)`` (rounded up).  A document always joins a group it
+    links to (one link is enough for a group of one), but two established stories joined by one
+    stray link stay apart.  Returns the union-find and the links actually used.
+    """
+    uf = UnionFind(ids)
+    size = {x: 1 for x in uf.parent}
+    between: dict[str, dict[str, int]] = defaultdict(dict)  # root -> other root -> link count
+    for link in links:
+        if link.a == link.b:
+            continue
+        between[link.a][link.b] = between[link.a].get(link.b, 0) + 1
+        between[link.b][link.a] = between[link.b].get(link.a, 0) + 1
+    used = []
+    for link in sorted(links, key=lambda l: (-l.similarity, l.a, l.b)):
+        ra, rb = uf.find(link.a), uf.find(link.b)
+        if ra == rb:
+            used.append(link)
+            continue
+        count = between[ra].get(rb, 0)
+        if count < math.ceil(min_support * min(size[ra], size[rb]) - 1e-9):
+            continue
+        uf.union(ra, rb)
+        root, gone = (ra, rb) if uf.find(ra) == ra else (rb, ra)
+        size[root] += size.pop(gone)
+        # fold gone's neighbour counts into root's (small into large keeps this near-linear)
+        moved = between.pop(gone, {})
+        mine = between[root]
+        mine.pop(gone, None)
+        for other, c in moved.items():
+            if other == root:
+                continue
+            mine[other] = mine.get(other, 0) + c
+            theirs = between[other]
+            theirs.pop(gone, None)
+            theirs[root] = theirs.get(root, 0) + c
+        used.append(link)
+    return uf, used
+
+
+def build_clusters(ids, links: list[Link], titles: dict[str, str | None] | None = None,
+                   min_support: float = 0.5) -> list[Cluster]:
+    """Partition ``ids`` into clusters joined by ``links`` (see :func:`merge_links`)."""
     titles = titles or {}
     ids = list(dict.fromkeys(ids))
-    uf = UnionFind(ids)
-    for link in links:
-        uf.union(link.a, link.b)
+    uf, links = merge_links(ids, links, min_support)
     best: dict[str, Link] = {}
     for link in links:
         for me, other in ((link.a, link.b), (link.b, link.a)):

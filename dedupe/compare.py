@@ -48,12 +48,23 @@ def pair_scores(fa: DocFeatures, fb: DocFeatures) -> dict[str, float]:
         out[f"{name}_containment"] = shared / small if small else 0.0
         out[f"{name}_jaccard"] = shared / union if union else 0.0
         out[f"{name}_shared"] = float(shared)
+    out["weighted_containment"] = weighted_containment(fa, fb)
     return out
+
+
+def weighted_containment(fa: DocFeatures, fb: DocFeatures) -> float:
+    """Rarity-weighted rewrite containment: the weight of the shared content-word pairs over
+    the total weight of the lighter document's pairs (a pair weighs its commoner word's idf)."""
+    wa, wb = float(fa.pair_weights.sum()), float(fb.pair_weights.sum())
+    if wa == 0.0 or wb == 0.0:
+        return 0.0
+    _, ia, _ = np.intersect1d(fa.pairs, fb.pairs, assume_unique=True, return_indices=True)
+    return float(fa.pair_weights[ia].sum()) / min(wa, wb)
 
 
 def decide(scores: dict[str, float], config: VerifyConfig) -> tuple[float, str] | None:
     """``(similarity, relation)`` when the scores link the pair, else ``None``."""
-    dup, rew = scores["dup_containment"], scores["rewrite_containment"]
+    dup, rew = scores["dup_containment"], scores["weighted_containment"]
     similarity = max(dup, rew)
     if dup >= config.threshold and dup >= rew:
         pass

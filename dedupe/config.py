@@ -108,7 +108,7 @@ class Config:
     #: LSH for the near-duplicate view: tuned for recall at ``near_dup_similarity``.
     near_dup_similarity: float = 0.3
     #: LSH for the rewrite candidate view (distinctive terms): tuned for recall at this Jaccard.
-    rewrite_similarity: float = 0.15
+    rewrite_similarity: float = 0.25
     #: Largest document accepted, in characters (bigger ones are cut, with a warning).
     max_chars: int = 2_000_000
 

@@ -90,22 +90,31 @@ def ngram_hashes(token_hashes: np.ndarray, k: int) -> np.ndarray:
     return np.unique((acc >> np.uint64(32)).astype(np.uint32))
 
 
-def pair_hashes(term_hashes: np.ndarray, window: int) -> np.ndarray:
-    """Sorted unique 32-bit hashes of unordered pairs of terms at most ``window - 1`` apart."""
+def pair_hashes(term_hashes: np.ndarray, window: int, weights: np.ndarray | None = None):
+    """Sorted unique 32-bit hashes of unordered pairs of terms at most ``window - 1`` apart.
+
+    With ``weights`` (one per term), also returns each pair's weight: the smaller of its two
+    terms' weights (a pair is as distinctive as its commoner word).
+    """
     n = len(term_hashes)
+    empty = np.empty(0, dtype=np.uint32)
     if n < 2:
-        return np.empty(0, dtype=np.uint32)
+        return empty if weights is None else (empty, np.empty(0, dtype=np.float32))
     h = term_hashes.astype(np.uint64)
-    parts = []
+    parts, wparts = [], []
     with np.errstate(over="ignore"):
         for gap in range(1, min(window, n)):
             a, b = h[:-gap], h[gap:]
             lo, hi = np.minimum(a, b), np.maximum(a, b)
             keep = lo != hi
             parts.append(_mix(_mix(lo[keep] * _M1) + hi[keep]))
-    if not parts:
-        return np.empty(0, dtype=np.uint32)
-    return np.unique((np.concatenate(parts) >> np.uint64(32)).astype(np.uint32))
+            if weights is not None:
+                wparts.append(np.minimum(weights[:-gap], weights[gap:])[keep])
+    hashes = (np.concatenate(parts) >> np.uint64(32)).astype(np.uint32)
+    uniq, first = np.unique(hashes, return_index=True)
+    if weights is None:
+        return uniq
+    return uniq, np.concatenate(wparts)[first].astype(np.float32)
 
 
 def is_spaceless(text: str) -> bool:
@@ -121,6 +130,7 @@ class DocFeatures:
 
     shingles: np.ndarray
     pairs: np.ndarray
+    pair_weights: np.ndarray
     terms: np.ndarray
     n_tokens: int
     n_content: int
@@ -191,9 +201,10 @@ class Shingler:
             shingles = ngram_hashes(tok_hashes, cfg.word_ngram)
         content = [x for x in looked if x[1] >= 0]
         term_hashes = np.fromiter((x[1] for x in content), dtype=np.uint64, count=len(content))
-        pairs = pair_hashes(term_hashes, cfg.pair_window)
+        term_idf = np.fromiter((x[2] for x in content), dtype=np.float32, count=len(content))
+        pairs, weights = pair_hashes(term_hashes, cfg.pair_window, term_idf)
         terms = self._top_terms(content)
-        return DocFeatures(shingles, pairs, terms, len(looked), len(content))
+        return DocFeatures(shingles, pairs, weights, terms, len(looked), len(content))
 
     def _top_terms(self, content: list[tuple[int, int, float]]) -> np.ndarray:
         counts = Counter(x[1] for x in content)

@@ -1,0 +1,6 @@
+"""Pipelines over the stage functions: the batch :class:`Deduplicator` (``batch``) and, for
+pre-ingest filtering against a persistent index, the streaming ``StreamFilter`` (``stream``)."""
+
+from dedupe.pipeline.batch import Deduplicator, RunResult, cluster, featurize
+
+__all__ = ["Deduplicator", "RunResult", "cluster", "featurize"]
