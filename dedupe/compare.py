@@ -16,11 +16,19 @@ Measures (all in [0, 1]):
 ``rewrite_jaccard``
     Jaccard similarity of the content-word pair sets.
 
-The pair's ``similarity`` is the larger of the two containments; it links the pair when it
-reaches ``VerifyConfig.threshold`` and, for links made on the rewrite view alone, when at least
-``VerifyConfig.min_pairs`` pairs are shared (so two short briefs are not linked by a handful of
-common phrases).  ``relation`` is ``duplicate`` from ``dup_containment >= duplicate_at``,
-otherwise ``rewrite``.
+``weighted_containment``
+    ``rewrite_containment`` with each pair weighted by the background idf of its commoner word.
+``rare_containment``
+    share of the smaller document's rare words (names, numbers, distinctive terms) found in the
+    larger.
+
+The pair's ``similarity`` is the larger of ``dup_containment`` and ``weighted_containment``.
+From ``dup_containment >= duplicate_at`` the pair is a ``duplicate``.  Otherwise it is a
+``rewrite`` when the similarity reaches ``threshold``, the rare words agree
+(``rare_containment >= rare_threshold`` with at least ``min_rare`` shared) and, when the rewrite
+view carries the link, at least ``min_pairs`` pairs are shared.  The rare-word guard is what
+keeps templates apart: two earnings tables share every content-word pair of the template but
+none of the company names and figures.
 """
 
 from __future__ import annotations
@@ -49,6 +57,10 @@ def pair_scores(fa: DocFeatures, fb: DocFeatures) -> dict[str, float]:
         out[f"{name}_jaccard"] = shared / union if union else 0.0
         out[f"{name}_shared"] = float(shared)
     out["weighted_containment"] = weighted_containment(fa, fb)
+    shared = _overlap(fa.rare, fb.rare)
+    small = min(len(fa.rare), len(fb.rare))
+    out["rare_containment"] = shared / small if small else 0.0
+    out["rare_shared"] = float(shared)
     return out
 
 
@@ -66,12 +78,15 @@ def decide(scores: dict[str, float], config: VerifyConfig) -> tuple[float, str] 
     """``(similarity, relation)`` when the scores link the pair, else ``None``."""
     dup, rew = scores["dup_containment"], scores["weighted_containment"]
     similarity = max(dup, rew)
-    if dup >= config.threshold and dup >= rew:
-        pass
-    elif rew < config.threshold or scores["rewrite_shared"] < config.min_pairs:
+    if dup >= config.duplicate_at:
+        return round(similarity, 6), "duplicate"
+    if similarity < config.threshold:
         return None
-    relation = "duplicate" if dup >= config.duplicate_at else "rewrite"
-    return round(similarity, 6), relation
+    if rew >= dup and scores["rewrite_shared"] < config.min_pairs:
+        return None
+    if scores["rare_containment"] < config.rare_threshold or scores["rare_shared"] < config.min_rare:
+        return None
+    return round(similarity, 6), "rewrite"
 
 
 def verify_pairs(pairs, features: list[DocFeatures], ids: list[str],

@@ -302,7 +302,7 @@ def _kind(p: Path) -> str | None:
 
 def guess_title(text: str) -> str | None:
     """The first line, when it looks like a headline (short, no final full stop)."""
-    for line in text.split("\n"):
+    for line in text[:2000].split("\n")[:20]:
         line = line.strip().lstrip("#").strip()
         if not line or line.count(" > ") >= 2 or line.count(" » ") >= 2:  # blank or breadcrumb
             continue

@@ -108,10 +108,11 @@ def format_table(result: RunResult, show_singletons: bool = True) -> str:
                     m.relation or "",
                 ])
         out.append(tabulate(rows, headers=["story", "size", "id", "title / first words", "closest",
-                                           "similarity", "relation"], tablefmt="simple"))
+                                           "similarity", "relation"], tablefmt="simple", disable_numparse=True,
+                            colalign=("right", "right", "left", "left", "left", "right", "left")))
     if single and show_singletons:
         rows = [[c.members[0].id, _label(docs.get(c.members[0].id), c.members[0].title)] for c in single]
-        out.append(tabulate(rows, headers=["stands alone", "title / first words"], tablefmt="simple"))
+        out.append(tabulate(rows, headers=["stands alone", "title / first words"], tablefmt="simple", disable_numparse=True))
     n_docs = len(result.documents)
     out.append(f"{n_docs} document{'s' if n_docs != 1 else ''}, {len(multi)} "
                f"stor{'ies' if len(multi) != 1 else 'y'} with copies, {len(single)} standing alone")

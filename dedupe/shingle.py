@@ -1,6 +1,6 @@
 """From normalised text to the sets the signature views are built from.
 
-Three sets per document, each as a sorted ``uint32`` array of hash values:
+Four sets per document, each as a sorted ``uint32`` array of hash values:
 
 ``shingles``
     word k-grams (default 5) of every token: the classic near-duplicate view.  For scripts written
@@ -10,6 +10,9 @@ Three sets per document, each as a sorted ``uint32`` array of hash values:
     next ``pair_window - 1`` content words, order inside the pair ignored.  A sentence that is
     reworded ("this is far from Leica's first rodeo in the mobile world" -> "this is not the first
     Leica presence in the mobile market") keeps many such pairs while losing every 5-gram.
+``rare``
+    the content words rarer than ``rare_idf`` in the background table (names, numbers, distinctive
+    terms): copies keep them, templates filled with other facts do not.
 ``terms``
     the document's ``top_terms`` most distinctive content words, scored tf x idf against a
     background table shipped with the package (:mod:`dedupe.background`).  Used only to *find*
@@ -132,6 +135,7 @@ class DocFeatures:
     pairs: np.ndarray
     pair_weights: np.ndarray
     terms: np.ndarray
+    rare: np.ndarray
     n_tokens: int
     n_content: int
 
@@ -204,7 +208,9 @@ class Shingler:
         term_idf = np.fromiter((x[2] for x in content), dtype=np.float32, count=len(content))
         pairs, weights = pair_hashes(term_hashes, cfg.pair_window, term_idf)
         terms = self._top_terms(content)
-        return DocFeatures(shingles, pairs, weights, terms, len(looked), len(content))
+        rare = np.unique(np.fromiter((x[1] for x in content if x[2] >= cfg.rare_idf), dtype=np.uint64)
+                         ).astype(np.uint32)
+        return DocFeatures(shingles, pairs, weights, terms, rare, len(looked), len(content))
 
     def _top_terms(self, content: list[tuple[int, int, float]]) -> np.ndarray:
         counts = Counter(x[1] for x in content)
