@@ -146,3 +146,31 @@ def test_seeds_cluster_from_the_cli(seeds_dir):
     rows = {r["id"][:3]: r for r in map(json.loads, result.stdout.splitlines())}
     assert {rows[k]["cluster"] for k in ("000", "001", "002", "003")} == {rows["000"]["cluster"]}
     assert rows["004"]["size"] == 1
+
+
+def test_python_dash_m_runs_the_cli(tmp_path):
+    import subprocess
+    import sys
+
+    d = _corpus(tmp_path)
+    out = subprocess.run([sys.executable, "-m", "dedupe", "cluster", str(d), "-f", "csv"],
+                         capture_output=True, text=True)
+    assert out.returncode == 0 and out.stderr == ""
+    assert out.stdout.splitlines()[0] == "id,cluster,size,similarity,closest,relation"
+
+
+def test_progress_bar_draws_only_when_enabled():
+    import io
+
+    from dedupe.cli import Progress
+
+    quiet = io.StringIO()
+    bar = Progress(enabled=None, stream=quiet)  # StringIO is not a terminal
+    bar("reading", 5, 10)
+    bar.close()
+    assert quiet.getvalue() == ""
+    loud = io.StringIO()
+    bar = Progress(enabled=True, stream=loud)
+    bar("reading", 10, 10)
+    bar.close()
+    assert loud.getvalue() == "\rreading    [##############################]        10/10\n"
