@@ -56,8 +56,60 @@ def candidate_pairs(keys: list[np.ndarray]) -> np.ndarray:
     """Unique candidate pairs ``(i, j)`` with ``i < j`` from the bucket keys of one or more views.
 
     ``keys`` is a list of ``(n, bands_v)`` arrays for the same ``n`` documents.  Returns an
-    ``(m, 2)`` ``int64`` array sorted lexicographically.
+    ``(m, 2)`` ``int64`` array sorted lexicographically.  Vectorised: buckets are grouped by size,
+    so the Python work is one loop over distinct bucket sizes, not over buckets.
     """
+    if not keys:
+        return np.empty((0, 2), dtype=np.int64)
+    n = keys[0].shape[0]
+    flat = np.concatenate([k.reshape(-1) for k in keys])
+    docs = np.concatenate([np.repeat(np.arange(n, dtype=np.int64), k.shape[1]) for k in keys])
+    keep = flat != 0
+    flat, docs = flat[keep], docs[keep]
+    if len(flat) == 0:
+        return np.empty((0, 2), dtype=np.int64)
+    order = np.lexsort((docs, flat))
+    flat, docs = flat[order], docs[order]
+    # one entry per (bucket, document)
+    fresh = np.ones(len(flat), dtype=bool)
+    fresh[1:] = (flat[1:] != flat[:-1]) | (docs[1:] != docs[:-1])
+    flat, docs = flat[fresh], docs[fresh]
+    starts = np.flatnonzero(np.concatenate(([True], flat[1:] != flat[:-1])))
+    sizes = np.diff(np.append(starts, len(flat)))
+    out = []
+    small = (sizes >= 2) & (sizes <= MAX_BUCKET_PAIRS)
+    for m in np.unique(sizes[small]):
+        s = starts[sizes == m]
+        members = docs[s[:, None] + np.arange(m)]          # (buckets, m), each row sorted
+        i, j = np.triu_indices(m, 1)
+        out.append(np.stack((members[:, i].ravel(), members[:, j].ravel()), axis=1))
+    big = sizes > MAX_BUCKET_PAIRS
+    if big.any():
+        # a chain (each member with the next) and a star (the first member with every other)
+        bs, bz = starts[big], sizes[big]
+        idx = np.repeat(bs, bz - 1) + (np.arange(int((bz - 1).sum())) - np.repeat(np.cumsum(bz - 1) - (bz - 1), bz - 1))
+        out.append(np.stack((docs[idx], docs[idx + 1]), axis=1))
+        first = np.repeat(docs[bs], bz - 2)
+        idx2 = np.repeat(bs, bz - 2) + 2 + (np.arange(int((bz - 2).sum())) - np.repeat(np.cumsum(bz - 2) - (bz - 2), bz - 2))
+        out.append(np.stack((first, docs[idx2]), axis=1))
+    if not out:
+        return np.empty((0, 2), dtype=np.int64)
+    pairs = np.concatenate(out)
+    code = _sorted_unique(pairs[:, 0] * np.int64(n) + pairs[:, 1])
+    return np.stack((code // n, code % n), axis=1)
+
+
+def _sorted_unique(x: np.ndarray) -> np.ndarray:
+    x = np.sort(x)
+    if len(x) < 2:
+        return x
+    keep = np.ones(len(x), dtype=bool)
+    keep[1:] = x[1:] != x[:-1]
+    return x[keep]
+
+
+def candidate_pairs_reference(keys: list[np.ndarray]) -> np.ndarray:
+    """The straightforward per-bucket implementation :func:`candidate_pairs` is tested against."""
     if not keys:
         return np.empty((0, 2), dtype=np.int64)
     n = keys[0].shape[0]
@@ -71,9 +123,8 @@ def candidate_pairs(keys: list[np.ndarray]) -> np.ndarray:
         return np.empty((0, 2), dtype=np.int64)
     starts = np.flatnonzero(np.concatenate(([True], flat[1:] != flat[:-1])))
     ends = np.concatenate((starts[1:], [len(flat)]))
-    sizes = ends - starts
     out = []
-    for s, e, size in zip(starts[sizes > 1], ends[sizes > 1], sizes[sizes > 1]):
+    for s, e in zip(starts, ends):
         members = np.unique(docs[s:e])
         m = len(members)
         if m < 2:
@@ -87,5 +138,4 @@ def candidate_pairs(keys: list[np.ndarray]) -> np.ndarray:
             out.append(np.concatenate((chain, star)))
     if not out:
         return np.empty((0, 2), dtype=np.int64)
-    pairs = np.unique(np.concatenate(out), axis=0)
-    return pairs
+    return np.unique(np.concatenate(out), axis=0)
