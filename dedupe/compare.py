@@ -165,7 +165,8 @@ def pair_scores_batch(pairs: np.ndarray, batch: FeatureBatch, chunk_values: int 
     pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
     if not len(pairs):
         return
-    sizes = (np.diff(batch.shingle_offsets) + np.diff(batch.pair_offsets)).astype(np.int64)
+    sizes = (np.diff(batch.shingle_offsets) + np.diff(batch.pair_offsets)
+             + np.diff(batch.rare_offsets)).astype(np.int64)
     cost = np.cumsum(sizes[pairs[:, 0]] + sizes[pairs[:, 1]])
     wtot = _weight_totals(batch)
     start = 0
@@ -188,5 +189,9 @@ def pair_scores_batch(pairs: np.ndarray, batch: FeatureBatch, chunk_values: int 
                 ok = (wa != 0.0) & (wb != 0.0)
                 with np.errstate(divide="ignore", invalid="ignore"):
                     cols["weighted_containment"] = np.where(ok, wsum / np.where(ok, np.minimum(wa, wb), 1.0), 0.0)
+        shared, la, lb, _ = _shared(batch, "rare", i, j, weights=False)
+        small = np.minimum(la, lb)
+        cols["rare_containment"] = np.where(small > 0, shared / np.maximum(small, 1), 0.0)
+        cols["rare_shared"] = shared.astype(np.float64)
         yield chunk, cols
         start = stop

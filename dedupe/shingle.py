@@ -204,6 +204,11 @@ class Shingler:
         """
         return _featurize_batch(self, list(texts))
 
+    def shingles_batch(self, texts) -> tuple[np.ndarray, np.ndarray]:
+        """Only the ``shingles`` view of many texts, as ``(values, offsets)`` (what a plain
+        near-duplicate MinHash needs; equal to ``features_batch(texts).view("shingles")``)."""
+        return _featurize_batch(self, list(texts), shingles_only=True)
+
     def features_reference(self, text: str) -> DocFeatures:
         """The straightforward per-document implementation (the specification the batched
         engine is tested against; also used for documents in spaceless scripts)."""
@@ -301,6 +306,8 @@ class FeatureBatch:
     pair_offsets: np.ndarray
     terms: np.ndarray
     term_offsets: np.ndarray
+    rare: np.ndarray
+    rare_offsets: np.ndarray
     n_tokens: np.ndarray
     n_content: np.ndarray
 
@@ -314,16 +321,18 @@ class FeatureBatch:
         s0, s1 = self.shingle_offsets[i], self.shingle_offsets[i + 1]
         p0, p1 = self.pair_offsets[i], self.pair_offsets[i + 1]
         t0, t1 = self.term_offsets[i], self.term_offsets[i + 1]
+        r0, r1 = self.rare_offsets[i], self.rare_offsets[i + 1]
         return DocFeatures(self.shingles[s0:s1], self.pairs[p0:p1], self.pair_weights[p0:p1],
-                           self.terms[t0:t1], int(self.n_tokens[i]), int(self.n_content[i]))
+                           self.terms[t0:t1], self.rare[r0:r1], int(self.n_tokens[i]),
+                           int(self.n_content[i]))
 
     def __iter__(self):
         return (self[i] for i in range(len(self)))
 
     def view(self, name: str) -> tuple[np.ndarray, np.ndarray]:
-        """``(values, offsets)`` of one view (``shingles``, ``pairs`` or ``terms``)."""
+        """``(values, offsets)`` of one view (``shingles``, ``pairs``, ``terms`` or ``rare``)."""
         offsets = {"shingles": self.shingle_offsets, "pairs": self.pair_offsets,
-                   "terms": self.term_offsets}[name]
+                   "terms": self.term_offsets, "rare": self.rare_offsets}[name]
         return getattr(self, name), offsets
 
     def take(self, indices) -> "FeatureBatch":
@@ -340,7 +349,9 @@ class FeatureBatch:
         (sh,), sho = pick(("shingles",), self.shingle_offsets)
         (pa, pw), pao = pick(("pairs", "pair_weights"), self.pair_offsets)
         (te,), teo = pick(("terms",), self.term_offsets)
-        return FeatureBatch(sh, sho, pa, pw, pao, te, teo, self.n_tokens[idx], self.n_content[idx])
+        (ra,), rao = pick(("rare",), self.rare_offsets)
+        return FeatureBatch(sh, sho, pa, pw, pao, te, teo, ra, rao, self.n_tokens[idx],
+                            self.n_content[idx])
 
     @property
     def nbytes(self) -> int:
@@ -362,7 +373,8 @@ class FeatureBatch:
         pa, pao = pack("pairs", np.uint32)
         pw, _ = pack("pair_weights", np.float32)
         te, teo = pack("terms", np.uint32)
-        return cls(sh, sho, pa, pw, pao, te, teo,
+        ra, rao = pack("rare", np.uint32)
+        return cls(sh, sho, pa, pw, pao, te, teo, ra, rao,
                    np.array([f.n_tokens for f in features], dtype=np.int64),
                    np.array([f.n_content for f in features], dtype=np.int64))
 
@@ -386,7 +398,7 @@ class FeatureBatch:
 
         return cls(cat("shingles"), offsets("shingle_offsets"), cat("pairs"), cat("pair_weights"),
                    offsets("pair_offsets"), cat("terms"), offsets("term_offsets"),
-                   cat("n_tokens"), cat("n_content"))
+                   cat("rare"), offsets("rare_offsets"), cat("n_tokens"), cat("n_content"))
 
 
 def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
@@ -417,7 +429,7 @@ def _csr(keys: np.ndarray, n_docs: int):
     return (keys & _LOW32).astype(np.uint32), offsets
 
 
-def _featurize_batch(shingler: Shingler, texts: list[str]) -> FeatureBatch:
+def _featurize_batch(shingler: Shingler, texts: list[str], shingles_only: bool = False):
     cfg = shingler.config
     n = len(texts)
     vocab = shingler._vocab_arrays()
@@ -463,6 +475,8 @@ def _featurize_batch(shingler: Shingler, texts: list[str]) -> FeatureBatch:
         key_parts.append((np.uint64(d) << _SHIFT) | f.shingles.astype(np.uint64))
     sh_keys = _sorted_unique(np.concatenate(key_parts)) if key_parts else np.empty(0, dtype=np.uint64)
     shingles, sh_off = _csr(sh_keys, n)
+    if shingles_only:
+        return shingles, sh_off
 
     # -- content terms ---------------------------------------------------------------------
     term_of_tok = term_table[ids_arr]
@@ -530,8 +544,14 @@ def _featurize_batch(shingler: Shingler, texts: list[str]) -> FeatureBatch:
     for d, f in special.items():
         parts.append((np.uint64(d) << _SHIFT) | f.terms.astype(np.uint64))
     terms, term_off = _csr(np.sort(np.concatenate(parts)) if special else chosen, n)
+
+    # -- rare: content terms at least as rare as rare_idf -------------------------------------
+    rare_parts = [tkeys[c_idf >= cfg.rare_idf]]
+    for d, f in special.items():
+        rare_parts.append((np.uint64(d) << _SHIFT) | f.rare.astype(np.uint64))
+    rare, rare_off = _csr(_sorted_unique(np.concatenate(rare_parts)), n)
     return FeatureBatch(shingles, sh_off, pairs, pair_weights, pair_off, terms, term_off,
-                        n_tokens, n_content)
+                        rare, rare_off, n_tokens, n_content)
 
 
 _LOG_CACHE: list[float] = [0.0, 1.0]
