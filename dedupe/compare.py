@@ -123,10 +123,38 @@ def _gather(values: np.ndarray, offsets: np.ndarray, docs: np.ndarray):
     return pos, lengths
 
 
-def _shared(batch: FeatureBatch, view: str, i: np.ndarray, j: np.ndarray, weights: bool):
-    """Per pair: size of the intersection of document i's and j's ``view`` sets (and, with
-    ``weights``, the float64 sum of i's pair weights over it)."""
-    values, offsets = batch.view(view)
+def _prune(values: np.ndarray, offsets: np.ndarray, weights: np.ndarray | None, docs: np.ndarray):
+    """One view reduced to what can be shared: the values held by at least two of ``docs`` (a
+    value held by one document only never counts in an intersection).  Usually most k-grams
+    are unique to their document, so this shrinks the verifier's work several-fold without
+    changing any count.  Returns ``(values, offsets, weights)`` over all documents."""
+    n = len(offsets) - 1
+    lengths = np.diff(offsets)
+    member = np.zeros(n, dtype=bool)
+    member[docs] = True
+    in_play = np.repeat(member, lengths)
+    pool = np.sort(values[in_play])
+    if len(pool) < 2:
+        keep = np.zeros(len(values), dtype=bool)
+    else:
+        common = pool[1:][pool[1:] == pool[:-1]]
+        if len(common) == 0:
+            keep = np.zeros(len(values), dtype=bool)
+        else:
+            common = np.unique(common)
+            at = np.minimum(np.searchsorted(common, values), len(common) - 1)
+            keep = (common[at] == values) & in_play
+    new = np.zeros(n + 1, dtype=np.int64)
+    doc = np.repeat(np.arange(n), lengths)
+    np.cumsum(np.bincount(doc[keep], minlength=n), out=new[1:])
+    return values[keep], new, (weights[keep] if weights is not None else None)
+
+
+def _shared(view, i: np.ndarray, j: np.ndarray):
+    """Per pair: size of the intersection of document i's and j's sets in ``view`` (a
+    ``(values, offsets, weights)`` triple) and, when the view has weights, the float64 sum of
+    i's weights over it."""
+    values, offsets, weights = view
     m = len(i)
     pos_a, len_a = _gather(values, offsets, i)
     pos_b, len_b = _gather(values, offsets, j)
@@ -140,10 +168,10 @@ def _shared(batch: FeatureBatch, view: str, i: np.ndarray, j: np.ndarray, weight
     hit = (at < len(keys_a)) & (keys_a[at_c] == keys_b) if len(keys_a) else np.zeros(len(keys_b), bool)
     shared = np.bincount(pair_b[hit], minlength=m)
     wsum = None
-    if weights:
-        w = batch.pair_weights[pos_a[at_c[hit]]].astype(np.float64)
+    if weights is not None:
+        w = weights[pos_a[at_c[hit]]].astype(np.float64)
         wsum = np.bincount(pair_b[hit], weights=w, minlength=m)
-    return shared, len_a, len_b, wsum
+    return shared, wsum
 
 
 def _weight_totals(batch: FeatureBatch) -> np.ndarray:
@@ -165,8 +193,17 @@ def pair_scores_batch(pairs: np.ndarray, batch: FeatureBatch, chunk_values: int 
     pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
     if not len(pairs):
         return
-    sizes = (np.diff(batch.shingle_offsets) + np.diff(batch.pair_offsets)
-             + np.diff(batch.rare_offsets)).astype(np.int64)
+    involved = np.unique(pairs)
+    views, lengths = {}, {}
+    for view in ("shingles", "pairs", "rare"):
+        values, offsets = batch.view(view)
+        lengths[view] = np.diff(offsets)
+        weights = batch.pair_weights if view == "pairs" else None
+        if len(pairs) >= len(involved):  # pruning pays when documents are verified repeatedly
+            views[view] = _prune(values, offsets, weights, involved)
+        else:
+            views[view] = (values, offsets, weights)
+    sizes = sum(np.diff(v[1]) for v in views.values()).astype(np.int64) + 1
     cost = np.cumsum(sizes[pairs[:, 0]] + sizes[pairs[:, 1]])
     wtot = _weight_totals(batch)
     start = 0
@@ -177,7 +214,8 @@ def pair_scores_batch(pairs: np.ndarray, batch: FeatureBatch, chunk_values: int 
         i, j = chunk[:, 0], chunk[:, 1]
         cols: dict[str, np.ndarray] = {}
         for view, name in (("shingles", "dup"), ("pairs", "rewrite")):
-            shared, la, lb, wsum = _shared(batch, view, i, j, weights=(view == "pairs"))
+            shared, wsum = _shared(views[view], i, j)
+            la, lb = lengths[view][i], lengths[view][j]
             small = np.minimum(la, lb)
             union = la + lb - shared
             with np.errstate(divide="ignore", invalid="ignore"):
@@ -189,7 +227,8 @@ def pair_scores_batch(pairs: np.ndarray, batch: FeatureBatch, chunk_values: int 
                 ok = (wa != 0.0) & (wb != 0.0)
                 with np.errstate(divide="ignore", invalid="ignore"):
                     cols["weighted_containment"] = np.where(ok, wsum / np.where(ok, np.minimum(wa, wb), 1.0), 0.0)
-        shared, la, lb, _ = _shared(batch, "rare", i, j, weights=False)
+        shared, _ = _shared(views["rare"], i, j)
+        la, lb = lengths["rare"][i], lengths["rare"][j]
         small = np.minimum(la, lb)
         cols["rare_containment"] = np.where(small > 0, shared / np.maximum(small, 1), 0.0)
         cols["rare_shared"] = shared.astype(np.float64)

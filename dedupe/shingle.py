@@ -250,6 +250,7 @@ class Shingler:
         return vocab
 
 
+_ASCII_NONWORD = bytes(c if c < 128 and (chr(c).isalnum() or c == 95) else 32 for c in range(256))
 #: Vocabulary size after which a Shingler starts a fresh one (bounds memory on endless streams).
 _VOCAB_LIMIT = 2_000_000
 _SHIFT = np.uint64(32)
@@ -267,7 +268,9 @@ class _Vocab(dict):
         self.term_hash = np.empty(0, dtype=np.int64)
         self.idf = np.empty(0, dtype=np.float64)
 
-    def __missing__(self, token: str) -> int:
+    def __missing__(self, key) -> int:
+        # ASCII texts are tokenised as bytes (faster); the token, its hash and stem are the same
+        token = key.decode("ascii") if isinstance(key, bytes) else key
         th = token_hash(token)
         if token in STOP_WORDS or len(token) < 2:
             hit = (th, -1, 0.0)
@@ -276,7 +279,7 @@ class _Vocab(dict):
             term = sh._stemmer.stemWord(token) if sh.config.stem else token
             hit = (th, token_hash(term), sh.background.idf(term))
         idx = len(self)
-        self[token] = idx
+        self[key] = idx
         self._pending.append(hit)
         return idx
 
@@ -439,11 +442,16 @@ def _featurize_batch(shingler: Shingler, texts: list[str], shingles_only: bool =
     special: dict[int, DocFeatures] = {}
     findall = _WORD.findall
     for d, text in enumerate(texts):
-        if is_spaceless(text):
+        before = len(ids)
+        if text.isascii():
+            # for ASCII, \w is [A-Za-z0-9_]: mapping every other byte to a space and splitting
+            # gives exactly the regex's tokens, about twice as fast
+            ids.extend(map(get, text.encode("ascii").translate(_ASCII_NONWORD).split()))
+        elif is_spaceless(text):
             special[d] = shingler.features_reference(text)
             continue
-        before = len(ids)
-        ids.extend(map(get, findall(text)))
+        else:
+            ids.extend(map(get, findall(text)))
         lengths[d] = len(ids) - before
     tok_table, term_table, idf_table = vocab.tables()
     ids_arr = np.array(ids, dtype=np.int64)
