@@ -123,6 +123,16 @@ def _gather(values: np.ndarray, offsets: np.ndarray, docs: np.ndarray):
     return pos, lengths
 
 
+def _sorted_unique(x: np.ndarray) -> np.ndarray:
+    """Sorted unique values by sorting (numpy 2's hash-based ``np.unique`` is slower here)."""
+    x = np.sort(x)
+    if len(x) < 2:
+        return x
+    keep = np.ones(len(x), dtype=bool)
+    keep[1:] = x[1:] != x[:-1]
+    return x[keep]
+
+
 def _prune(values: np.ndarray, offsets: np.ndarray, weights: np.ndarray | None, docs: np.ndarray):
     """One view reduced to what can be shared: the values held by at least two of ``docs`` (a
     value held by one document only never counts in an intersection).  Usually most k-grams
@@ -134,19 +144,21 @@ def _prune(values: np.ndarray, offsets: np.ndarray, weights: np.ndarray | None, 
     member[docs] = True
     in_play = np.repeat(member, lengths)
     pool = np.sort(values[in_play])
-    if len(pool) < 2:
-        keep = np.zeros(len(values), dtype=bool)
-    else:
-        common = pool[1:][pool[1:] == pool[:-1]]
-        if len(common) == 0:
-            keep = np.zeros(len(values), dtype=bool)
-        else:
-            common = np.unique(common)
-            at = np.minimum(np.searchsorted(common, values), len(common) - 1)
-            keep = (common[at] == values) & in_play
-    new = np.zeros(n + 1, dtype=np.int64)
-    doc = np.repeat(np.arange(n), lengths)
-    np.cumsum(np.bincount(doc[keep], minlength=n), out=new[1:])
+    common = pool[1:][pool[1:] == pool[:-1]] if len(pool) > 1 else pool[:0]
+    del pool
+    common = _sorted_unique(common)
+    keep = np.zeros(len(values), dtype=bool)
+    if len(common):
+        step = 1 << 22  # bounded temporaries on large inputs
+        for s in range(0, len(values), step):
+            part = values[s:s + step]
+            at = np.minimum(np.searchsorted(common, part), len(common) - 1)
+            keep[s:s + step] = (common[at] == part) & in_play[s:s + step]
+    del in_play
+    kept = np.zeros(len(values) + 1, dtype=np.int64)
+    np.cumsum(keep, out=kept[1:])
+    new = kept[offsets]
+    del kept
     return values[keep], new, (weights[keep] if weights is not None else None)
 
 
@@ -193,7 +205,7 @@ def pair_scores_batch(pairs: np.ndarray, batch: FeatureBatch, chunk_values: int 
     pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
     if not len(pairs):
         return
-    involved = np.unique(pairs)
+    involved = _sorted_unique(pairs.reshape(-1))
     views, lengths = {}, {}
     for view in ("shingles", "pairs", "rare"):
         values, offsets = batch.view(view)

@@ -88,3 +88,12 @@ def test_mass_duplicate_bucket_stays_linear():
     assert np.array_equal(pairs, candidate_pairs_reference([keys]))
     # still connected: every member is paired with the first
     assert set(pairs[pairs[:, 0] == 0][:, 1].tolist()) == set(range(1, n))
+
+
+def test_splitting_large_inputs_by_key_bits_changes_nothing():
+    rng = np.random.default_rng(9)
+    sigs = rng.integers(0, 50, (3000, 16)).astype(np.uint32)  # many shared bands
+    keys = [band_keys(sigs, LSHParams(8, 2)), band_keys(sigs[:, ::-1].copy(), LSHParams(4, 4))]
+    whole = candidate_pairs(keys)
+    assert np.array_equal(candidate_pairs(keys, block_cells=1000), whole)  # 2**5 parts
+    assert np.array_equal(whole, candidate_pairs_reference(keys))
