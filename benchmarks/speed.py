@@ -312,6 +312,16 @@ def in_child(kind: str, n: int, args) -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+def run_big(args) -> dict:
+    print(f"large run, {args.big:,} documents:")
+    big = in_child("dedupe", args.big, args)
+    print(f"  dedupe Deduplicator.run: {big['seconds']:.0f} s ({big['docs_per_s']:,.0f} docs/s), "
+          f"peak RSS {big['peak_rss_mb']:,.0f} MB (+ workers {big['peak_rss_workers_mb']:,.0f} MB; "
+          f"{big['rss_after_input_mb']:,.0f} MB of it the input texts), "
+          f"{big['candidates']:,} candidates, {big['links']:,} links")
+    return big
+
+
 def machine() -> dict:
     import importlib.metadata as md
 
@@ -397,6 +407,8 @@ def main(argv=None) -> int:
     parser.add_argument("--workers", type=int, default=None, help="dedupe worker processes (default: automatic)")
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     parser.add_argument("--output", type=Path, default=RESULTS)
+    parser.add_argument("--big-only", action="store_true",
+                        help="run only the --big run and merge it into the existing --output JSON")
     parser.add_argument("--readme", action="store_true", help="only rewrite README's table from --output")
     parser.add_argument("--child", choices=("dedupe", "datasketch"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -405,6 +417,16 @@ def main(argv=None) -> int:
         return 0
     if args.child:
         child(args.child, args.docs, args.data, args.workers)
+        return 0
+
+    if args.big_only:
+        if not args.big or not args.output.exists():
+            raise SystemExit("error: --big-only needs --big N and an earlier run's --output JSON")
+        res = json.loads(args.output.read_text())
+        res["big"] = run_big(args)
+        res["big"]["machine"] = machine()
+        args.output.write_text(json.dumps(res, indent=2) + "\n")
+        print(f"merged the large run into {args.output}")
         return 0
 
     res = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "machine": machine(),
@@ -445,13 +467,7 @@ def main(argv=None) -> int:
     print(f"  ratio dedupe / datasketch pipeline: {ratio(e2e['docs_per_s'], peer['docs_per_s'])}x")
 
     if args.big:
-        print(f"large run, {args.big:,} documents:")
-        big = in_child("dedupe", args.big, args)
-        res["big"] = big
-        print(f"  dedupe Deduplicator.run: {big['seconds']:.0f} s ({big['docs_per_s']:,.0f} docs/s), "
-              f"peak RSS {big['peak_rss_mb']:,.0f} MB (+ workers {big['peak_rss_workers_mb']:,.0f} MB; "
-              f"{big['rss_after_input_mb']:,.0f} MB of it the input texts), "
-              f"{big['candidates']:,} candidates, {big['links']:,} links")
+        res["big"] = run_big(args)
 
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(res, indent=2) + "\n")

@@ -432,6 +432,31 @@ def _csr(keys: np.ndarray, n_docs: int):
     return (keys & _LOW32).astype(np.uint32), offsets
 
 
+def _kgram_keys(h: np.ndarray, lengths: np.ndarray, starts: np.ndarray, doc_of: np.ndarray,
+                k: int) -> list[np.ndarray]:
+    """``doc << 32 | k-gram hash`` keys of a batch's concatenated token hashes ``h`` (documents
+    of ``lengths`` tokens from ``starts``); windows crossing documents are dropped, a document
+    shorter than ``k`` gives one shingle of its whole sequence (as :func:`ngram_hashes`)."""
+    total = len(h)
+    key_parts = []
+    if total >= k:
+        width = total - k + 1
+        with np.errstate(over="ignore"):
+            acc = np.full(width, np.uint64(k), dtype=np.uint64)
+            for j in range(k):
+                acc = _mix(acc * _M1 + h[j:j + width])
+        # a window starting at p is inside its document when p + k <= document end
+        pos = np.arange(width, dtype=np.int64)
+        ends = np.repeat(starts + lengths, lengths)[:width]
+        valid = pos + k <= ends
+        key_parts.append((doc_of[:width][valid] << _SHIFT) | (acc[valid] >> _SHIFT))
+    short = np.flatnonzero((lengths > 0) & (lengths < k))
+    for d in short:  # documents shorter than k: one shingle, the whole sequence
+        s0, ln = int(starts[d]), int(lengths[d])
+        key_parts.append((np.uint64(d) << _SHIFT) | ngram_hashes(h[s0:s0 + ln], ln).astype(np.uint64))
+    return key_parts
+
+
 def _featurize_batch(shingler: Shingler, texts: list[str], shingles_only: bool = False):
     cfg = shingler.config
     n = len(texts)
@@ -459,26 +484,8 @@ def _featurize_batch(shingler: Shingler, texts: list[str], shingles_only: bool =
     starts = np.concatenate(([0], np.cumsum(lengths)[:-1])).astype(np.int64)
 
     # -- shingles: word k-grams over the whole batch, windows crossing documents dropped ------
-    k = cfg.word_ngram
     h = tok_table[ids_arr]
-    total = len(h)
-    key_parts = []
-    if total >= k:
-        width = total - k + 1
-        with np.errstate(over="ignore"):
-            acc = np.full(width, np.uint64(k), dtype=np.uint64)
-            for j in range(k):
-                acc = _mix(acc * _M1 + h[j:j + width])
-        valid = np.repeat(lengths >= k, lengths)[:width]
-        # a window starting at p is inside its document when p + k <= document end
-        pos = np.arange(width, dtype=np.int64)
-        ends = np.repeat(starts + lengths, lengths)[:width]
-        valid &= pos + k <= ends
-        key_parts.append((doc_of[:width][valid] << _SHIFT) | (acc[valid] >> _SHIFT))
-    short = np.flatnonzero((lengths > 0) & (lengths < k))
-    for d in short:  # documents shorter than k: one shingle, the whole sequence
-        s0, ln = int(starts[d]), int(lengths[d])
-        key_parts.append((np.uint64(d) << _SHIFT) | ngram_hashes(h[s0:s0 + ln], ln).astype(np.uint64))
+    key_parts = _kgram_keys(h, lengths, starts, doc_of, cfg.word_ngram)
     for d, f in special.items():
         key_parts.append((np.uint64(d) << _SHIFT) | f.shingles.astype(np.uint64))
     sh_keys = _sorted_unique(np.concatenate(key_parts)) if key_parts else np.empty(0, dtype=np.uint64)

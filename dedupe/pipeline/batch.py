@@ -48,7 +48,7 @@ class RunResult:
 def featurize(texts: Iterable[str], config: Config, shingler: Shingler | None = None) -> list[DocFeatures]:
     """Normalise and featurise raw texts (a stage function)."""
     shingler = shingler or Shingler(config.shingle)
-    return [shingler.features(normalize_text(t, config.normalize)) for t in texts]
+    return list(shingler.features_batch([normalize_text(t, config.normalize) for t in texts]))
 
 
 #: Documents per batch of the streaming stages (normalise, featurise, sign, band).
