@@ -363,7 +363,7 @@ def readme_table(res: dict) -> str:
     if e2e:
         vs = f"{ratio(e2e['docs_per_s'], peer['docs_per_s'])}x datasketch pipeline" if peer else ""
         rows.append(f"| end to end: dedupe `Deduplicator.run` | {e2e['docs']:,} | {e2e['docs_per_s']:,.0f} | {vs} | "
-                    f"{e2e['peak_rss_mb']:,.0f} MB |")
+                    f"{e2e['peak_rss_mb']:,.0f} MB (+ workers {e2e.get('peak_rss_workers_mb', 0):,.0f} MB) |")
     if peer:
         rows.append(f"| end to end: datasketch update_batch + MinHashLSH | {peer['docs']:,} | "
                     f"{peer['docs_per_s']:,.0f} | | {peer['peak_rss_mb']:,.0f} MB |")

@@ -39,7 +39,7 @@ def test_readme_block_is_rewritten_from_the_json_and_nothing_else(tmp_path):
     assert text.startswith("# title\n\nbefore\n\n") and text.endswith("\n\nafter\n")
     assert "old table" not in text
     assert "| signature stage: dedupe (tokenise + hash 5-grams + MinHash) | 100 | 200 | 2.0x rensa | |" in text
-    assert "| end to end: dedupe `Deduplicator.run` | 1,000 | 500 | 2.0x datasketch pipeline | 300 MB |" in text
+    assert "| end to end: dedupe `Deduplicator.run` | 1,000 | 500 | 2.0x datasketch pipeline | 300 MB (+ workers 0 MB) |" in text
 
 
 def test_repository_readme_has_the_generated_block():
