@@ -51,34 +51,62 @@ def permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def minhash_matrix(sets: list[np.ndarray], config: MinHashConfig | None = None,
-                   chunk_elements: int = 1 << 21) -> np.ndarray:
-    """MinHash signatures of many hashed sets: an ``(len(sets), num_perm)`` ``uint32`` matrix.
+                   chunk_elements: int = 1 << 18, threads: int = 1) -> np.ndarray:
+    """MinHash signatures of many hashed sets: an ``(len(sets), num_perm)`` ``uint32`` matrix."""
+    lengths = np.fromiter((len(s) for s in sets), dtype=np.int64, count=len(sets))
+    offsets = np.zeros(len(sets) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    parts = [np.asarray(s, dtype=np.uint32) for s in sets if len(s)]
+    values = np.concatenate(parts) if parts else np.empty(0, dtype=np.uint32)
+    return minhash_csr(values, offsets, config, chunk_elements, threads)
 
-    Works in chunks of about ``chunk_elements`` shingle x permutation cells, so memory stays
-    bounded whatever the batch size.
+
+def minhash_csr(values: np.ndarray, offsets: np.ndarray, config: MinHashConfig | None = None,
+                chunk_elements: int = 1 << 18, threads: int = 1) -> np.ndarray:
+    """MinHash signatures of sets stored as one flat ``uint32`` array and ``n + 1`` offsets.
+
+    Works in chunks of about ``chunk_elements`` shingle x permutation cells (small enough to stay
+    in cache), so memory stays bounded whatever the batch size; with ``threads > 1`` the chunks
+    are spread over threads (numpy releases the GIL inside the arithmetic).
     """
     config = config or MinHashConfig()
     a, b = permutations(config.num_perm, config.seed)
-    out = np.full((len(sets), config.num_perm), EMPTY, dtype=np.uint32)
-    lengths = np.fromiter((len(s) for s in sets), dtype=np.int64, count=len(sets))
+    n = len(offsets) - 1
+    out = np.full((n, config.num_perm), EMPTY, dtype=np.uint32)
+    if n == 0:
+        return out
+    lengths = np.diff(offsets)
     budget = max(1, chunk_elements // config.num_perm)
-    start = 0
-    while start < len(sets):
-        stop, total = start, 0
-        while stop < len(sets) and (stop == start or total + lengths[stop] <= budget):
-            total += lengths[stop]
-            stop += 1
-        idx = np.nonzero(lengths[start:stop])[0] + start
-        if len(idx):
-            flat = fmix32(np.concatenate([sets[i] for i in idx]))
-            offsets = np.concatenate(([0], np.cumsum(lengths[idx])[:-1]))
-            # permutations along rows, shingles along columns: the reduction then runs over
-            # contiguous memory (about 4x faster than the transposed layout)
-            with np.errstate(over="ignore"):
-                cells = np.multiply.outer(a, flat)
-                cells += b[:, None]
-            out[idx] = np.minimum.reduceat(cells, offsets, axis=1).T
-        start = stop
+    # chunk boundaries: consecutive documents whose sets add up to about ``budget`` values
+    cuts = [0]
+    ends = np.searchsorted(offsets, offsets[:-1] + budget, side="right") - 1
+    while cuts[-1] < n:
+        s = cuts[-1]
+        cuts.append(max(s + 1, min(n, int(ends[s]))))
+
+    def work(k: int) -> None:
+        start, stop = cuts[k], cuts[k + 1]
+        idx = np.flatnonzero(lengths[start:stop]) + start
+        if not len(idx):
+            return
+        flat = fmix32(values[offsets[start]:offsets[stop]])
+        local = offsets[idx] - offsets[start]
+        # permutations along rows, shingles along columns: the reduction then runs over
+        # contiguous memory (about 4x faster than the transposed layout)
+        with np.errstate(over="ignore"):
+            cells = np.multiply.outer(a, flat)
+            cells += b[:, None]
+        out[idx] = np.minimum.reduceat(cells, local, axis=1).T
+
+    chunks = range(len(cuts) - 1)
+    if threads > 1 and len(chunks) > 1:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(threads) as pool:
+            list(pool.map(work, chunks))
+    else:
+        for k in chunks:
+            work(k)
     return out
 
 
@@ -104,10 +132,16 @@ def estimate_jaccard(row_a: np.ndarray, row_b: np.ndarray) -> float:
 class Signer:
     """Signatures of every signed view for a batch of features."""
 
-    def __init__(self, config: Config | None = None):
+    def __init__(self, config: Config | None = None, threads: int = 1):
         self.config = config or Config()
+        self.threads = threads
 
     def sign(self, features) -> dict[str, np.ndarray]:
-        """``{view: (n, num_perm) uint32}`` for a list of :class:`DocFeatures`."""
-        return {view: minhash_matrix([getattr(f, view) for f in features], self.config.minhash)
+        """``{view: (n, num_perm) uint32}`` for a :class:`dedupe.shingle.FeatureBatch` or a list
+        of :class:`DocFeatures`."""
+        if hasattr(features, "view"):
+            return {view: minhash_csr(*features.view(view), self.config.minhash, threads=self.threads)
+                    for view in SIGNED_VIEWS}
+        return {view: minhash_matrix([getattr(f, view) for f in features], self.config.minhash,
+                                     threads=self.threads)
                 for view in SIGNED_VIEWS}

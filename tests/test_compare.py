@@ -87,3 +87,39 @@ def test_verify_pairs_returns_links_with_sorted_ids(shingler):
     fs = [feats(shingler, t) for t in (ARTICLE, UNRELATED, ARTICLE + " Reuter")]
     links = verify_pairs(np.array([[0, 1], [0, 2], [1, 2]]), fs, ["z", "m", "a"])
     assert [(l.a, l.b, l.relation) for l in links] == [("a", "z", "duplicate")]
+
+
+# -- the batched verifier -------------------------------------------------------------------------
+def test_batched_scores_equal_pair_scores(shingler):
+    from dedupe.compare import pair_scores_batch
+
+    texts = [ARTICLE, UNRELATED, ARTICLE.replace("Monday", "Tuesday").replace("twelve", "ten"),
+             ARTICLE[:400], "", "short brief", UNRELATED + " " + ARTICLE[:300]]
+    batch = shingler.features_batch([normalize_text(t) for t in texts])
+    pairs = np.array([(i, j) for i in range(len(texts)) for j in range(len(texts)) if i != j])
+    got = {}
+    for chunk, cols in pair_scores_batch(pairs, batch, chunk_values=64):  # many small chunks
+        for k, (i, j) in enumerate(chunk.tolist()):
+            got[(i, j)] = {name: float(col[k]) for name, col in cols.items()}
+    assert len(got) == len(pairs)
+    for (i, j), scores in got.items():
+        want = pair_scores(batch[i], batch[j])
+        assert set(scores) == set(want)
+        for name, value in want.items():
+            if name == "weighted_containment":
+                assert scores[name] == pytest.approx(value, rel=1e-12, abs=1e-15)
+            else:
+                assert scores[name] == value, name
+
+
+def test_verify_pairs_same_links_from_a_list_or_a_batch(shingler):
+    texts = [ARTICLE, UNRELATED, ARTICLE.replace("Monday", "Tuesday"), ARTICLE[:600]]
+    batch = shingler.features_batch([normalize_text(t) for t in texts])
+    pairs = [(0, 1), (0, 2), (0, 3), (1, 2), (2, 3)]
+    ids = ["a", "b", "c", "d"]
+    from_batch = verify_pairs(pairs, batch, ids, VerifyConfig())
+    from_list = verify_pairs(pairs, list(batch), ids, VerifyConfig())
+    assert [(l.a, l.b, l.similarity, l.relation) for l in from_batch] == \
+        [(l.a, l.b, l.similarity, l.relation) for l in from_list]
+    assert {(l.a, l.b) for l in from_batch} >= {("a", "c")}
+    assert verify_pairs(np.empty((0, 2), dtype=np.int64), batch, ids) == []

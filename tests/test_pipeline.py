@@ -130,3 +130,17 @@ def test_near_exact_copies_always_cluster_and_unrelated_never(shared_data):
     tp, fp, fn = _pairwise(found, truth)
     assert fn == 0, "a near-exact copy was not clustered with its original"
     assert fp == 0, "two different BBC articles were put in one cluster"
+
+
+def test_worker_processes_and_chunking_do_not_change_the_result(seeds_dir, monkeypatch):
+    from dedupe.pipeline import batch as batch_mod
+
+    docs = dedupe.read_documents([seeds_dir, SAMPLES / "reuters"])
+    docs = docs + [Document("copy-" + d.id, d.text) for d in docs[:3]] + [Document("empty", "")]
+    one = Deduplicator(workers=1).run(docs)
+    monkeypatch.setattr(batch_mod, "CHUNK", 3)  # many chunks, exact copies across chunks
+    two = Deduplicator(workers=2).run(docs)
+    key = lambda r: ([c.ids for c in r.clusters],  # noqa: E731
+                     sorted((l.a, l.b, l.similarity, l.relation) for l in r.links), r.candidates)
+    assert key(one) == key(two)
+    assert any(l.scores == {"exact": 1.0} for l in two.links)

@@ -1,5 +1,7 @@
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dedupe.background import Background
 from dedupe.config import ShingleConfig
@@ -85,3 +87,89 @@ def test_top_terms_prefer_rare_words():
 
 def test_stop_words_are_lowercase_words():
     assert all(w == w.lower() and " " not in w for w in STOP_WORDS)
+
+
+# -- the batched engine ---------------------------------------------------------------------------
+BATCH_TEXTS = [
+    "", "a", "leica", "xiaomi leica", "one two three four", "one two three four five",
+    "Xiaomi and Leica announce a long-term strategic partnership in mobile imaging. " * 3,
+    "the of and to in", "Leica leica LEICA leicas 2022 2022 £600m co-operation",
+    "小米和徕卡宣布建立长期战略合作伙伴关系，共同研发手机影像",
+    "Ünïcödé wörds, façade café — naïve coöperation in Zürich and São Paulo.",
+    "tab\tseparated\nlines\n\nand_underscores_ok x_y 9_9",
+]
+
+
+def _assert_same(a, b):
+    for view in ("shingles", "pairs", "pair_weights", "terms", "rare"):
+        x, y = getattr(a, view), getattr(b, view)
+        assert x.dtype == y.dtype and np.array_equal(x, y), view
+    assert (a.n_tokens, a.n_content) == (b.n_tokens, b.n_content)
+
+
+def test_batch_engine_equals_the_reference_document_by_document():
+    texts = [normalize_text(t) for t in BATCH_TEXTS]
+    batch = Shingler().features_batch(texts)
+    reference = Shingler()
+    assert len(batch) == len(texts)
+    for text, got in zip(texts, batch):
+        _assert_same(got, reference.features_reference(text))
+
+
+def test_batch_engine_on_real_articles(seeds_dir):
+    texts = [normalize_text(p.read_text(encoding="utf-8")) for p in sorted(seeds_dir.glob("*.txt"))]
+    assert texts
+    sh = Shingler()
+    for _ in range(2):  # cold, then with a warm vocabulary
+        for text, got in zip(texts, sh.features_batch(texts)):
+            _assert_same(got, Shingler().features_reference(text))
+
+
+def test_shingles_batch_is_the_shingles_view():
+    texts = [normalize_text(t) for t in BATCH_TEXTS]
+    sh = Shingler()
+    values, offsets = sh.shingles_batch(texts)
+    full = sh.features_batch(texts)
+    assert np.array_equal(values, full.shingles) and np.array_equal(offsets, full.shingle_offsets)
+
+
+def test_feature_batch_take_concatenate_and_pack_roundtrip():
+    from dedupe.shingle import FeatureBatch
+
+    texts = [normalize_text(t) for t in BATCH_TEXTS]
+    batch = Shingler().features_batch(texts)
+    order = [3, 0, 6, 6, 9]
+    taken = batch.take(order)
+    for k, i in enumerate(order):
+        _assert_same(taken[k], batch[i])
+    joined = FeatureBatch.concatenate([batch.take(range(5)), batch.take(range(5, len(batch)))])
+    packed = FeatureBatch.from_features(list(batch))
+    for i in range(len(batch)):
+        _assert_same(joined[i], batch[i])
+        _assert_same(packed[i], batch[i])
+    assert batch[-1].n_tokens == batch[len(batch) - 1].n_tokens
+    with pytest.raises(IndexError):
+        batch[len(batch)]
+
+
+def test_stemming_matches_pure_python_snowball():
+    """snowballstemmer switches to the C PyStemmer when installed; the stems must not change."""
+    import snowballstemmer
+    from snowballstemmer.english_stemmer import EnglishStemmer
+
+    words = ("running announces partnership imaging leica's generously cameras photographers "
+             "co-operation relational conditional happily skies dying agreed").split()
+    active, pure = snowballstemmer.stemmer("english"), EnglishStemmer()
+    assert [active.stemWord(w) for w in words] == [pure.stemWord(w) for w in words]
+
+
+@settings(max_examples=40, deadline=None, derandomize=True)
+@given(st.lists(st.lists(st.sampled_from(
+    "leica xiaomi the camera of phone a new 12 partnership and mobile imaging é 数据".split()),
+    max_size=30), max_size=8))
+def test_batch_engine_property(docs):
+    texts = [" ".join(words) for words in docs]
+    batch = Shingler().features_batch(texts)
+    ref = Shingler()
+    for text, got in zip(texts, batch):
+        _assert_same(got, ref.features_reference(text))

@@ -52,12 +52,95 @@ def band_keys(signatures: np.ndarray, params: LSHParams) -> np.ndarray:
     return acc
 
 
-def candidate_pairs(keys: list[np.ndarray]) -> np.ndarray:
+def candidate_pairs(keys: list[np.ndarray], block_cells: int = 1 << 23) -> np.ndarray:
     """Unique candidate pairs ``(i, j)`` with ``i < j`` from the bucket keys of one or more views.
 
     ``keys`` is a list of ``(n, bands_v)`` arrays for the same ``n`` documents.  Returns an
-    ``(m, 2)`` ``int64`` array sorted lexicographically.
+    ``(m, 2)`` ``int64`` array sorted lexicographically.  Vectorised: buckets are grouped by size,
+    so the Python work is one loop over distinct bucket sizes, not over buckets.  On large inputs
+    the keys are split by their top bits into parts of about ``block_cells`` entries (equal keys
+    always land in the same part), which keeps memory bounded.
     """
+    if not keys:
+        return np.empty((0, 2), dtype=np.int64)
+    n = keys[0].shape[0]
+    total = sum(k.size for k in keys)
+    bits = 0
+    while (total >> bits) > block_cells and bits < 12:
+        bits += 1
+    codes: list[np.ndarray] = []
+    pending = 0
+    for part in range(1 << bits):
+        flats, docs = [], []
+        for k in keys:
+            if bits:
+                rows, cols = np.nonzero((k >> np.uint64(64 - bits)) == np.uint64(part))
+                flats.append(k[rows, cols])
+                docs.append(rows.astype(np.int64))
+            else:
+                flats.append(k.reshape(-1))
+                docs.append(np.repeat(np.arange(n, dtype=np.int64), k.shape[1]))
+        found = _block_pairs(np.concatenate(flats), np.concatenate(docs), n)
+        del flats, docs
+        if len(found):
+            codes.append(found)
+            pending += len(found)
+        if pending > 4 * block_cells and len(codes) > 1:  # fold duplicates as we go
+            codes = [_sorted_unique(np.concatenate(codes))]
+            pending = len(codes[0])
+    if not codes:
+        return np.empty((0, 2), dtype=np.int64)
+    code = _sorted_unique(np.concatenate(codes))
+    return np.stack((code // n, code % n), axis=1)
+
+
+def _block_pairs(flat: np.ndarray, docs: np.ndarray, n: int) -> np.ndarray:
+    """Pair codes ``i * n + j`` of the buckets among ``(key, doc)`` entries (unsorted, may repeat)."""
+    keep = flat != 0
+    flat, docs = flat[keep], docs[keep]
+    if len(flat) == 0:
+        return np.empty(0, dtype=np.int64)
+    order = np.lexsort((docs, flat))
+    flat, docs = flat[order], docs[order]
+    del order
+    # one entry per (bucket, document)
+    fresh = np.ones(len(flat), dtype=bool)
+    fresh[1:] = (flat[1:] != flat[:-1]) | (docs[1:] != docs[:-1])
+    flat, docs = flat[fresh], docs[fresh]
+    starts = np.flatnonzero(np.concatenate(([True], flat[1:] != flat[:-1])))
+    sizes = np.diff(np.append(starts, len(flat)))
+    out = []
+    small = (sizes >= 2) & (sizes <= MAX_BUCKET_PAIRS)
+    for m in np.unique(sizes[small]):
+        s = starts[sizes == m]
+        members = docs[s[:, None] + np.arange(m)]          # (buckets, m), each row sorted
+        i, j = np.triu_indices(m, 1)
+        out.append((members[:, i] * np.int64(n) + members[:, j]).ravel())
+    big = sizes > MAX_BUCKET_PAIRS
+    if big.any():
+        # a chain (each member with the next) and a star (the first member with every other)
+        bs, bz = starts[big], sizes[big]
+        idx = np.repeat(bs, bz - 1) + (np.arange(int((bz - 1).sum())) - np.repeat(np.cumsum(bz - 1) - (bz - 1), bz - 1))
+        out.append(docs[idx] * np.int64(n) + docs[idx + 1])
+        first = np.repeat(docs[bs], bz - 2)
+        idx2 = np.repeat(bs, bz - 2) + 2 + (np.arange(int((bz - 2).sum())) - np.repeat(np.cumsum(bz - 2) - (bz - 2), bz - 2))
+        out.append(first * np.int64(n) + docs[idx2])
+    if not out:
+        return np.empty(0, dtype=np.int64)
+    return np.concatenate(out)
+
+
+def _sorted_unique(x: np.ndarray) -> np.ndarray:
+    x = np.sort(x)
+    if len(x) < 2:
+        return x
+    keep = np.ones(len(x), dtype=bool)
+    keep[1:] = x[1:] != x[:-1]
+    return x[keep]
+
+
+def candidate_pairs_reference(keys: list[np.ndarray]) -> np.ndarray:
+    """The straightforward per-bucket implementation :func:`candidate_pairs` is tested against."""
     if not keys:
         return np.empty((0, 2), dtype=np.int64)
     n = keys[0].shape[0]
@@ -71,9 +154,8 @@ def candidate_pairs(keys: list[np.ndarray]) -> np.ndarray:
         return np.empty((0, 2), dtype=np.int64)
     starts = np.flatnonzero(np.concatenate(([True], flat[1:] != flat[:-1])))
     ends = np.concatenate((starts[1:], [len(flat)]))
-    sizes = ends - starts
     out = []
-    for s, e, size in zip(starts[sizes > 1], ends[sizes > 1], sizes[sizes > 1]):
+    for s, e in zip(starts, ends):
         members = np.unique(docs[s:e])
         m = len(members)
         if m < 2:
@@ -87,5 +169,4 @@ def candidate_pairs(keys: list[np.ndarray]) -> np.ndarray:
             out.append(np.concatenate((chain, star)))
     if not out:
         return np.empty((0, 2), dtype=np.int64)
-    pairs = np.unique(np.concatenate(out), axis=0)
-    return pairs
+    return np.unique(np.concatenate(out), axis=0)

@@ -25,7 +25,7 @@ from dedupe.errors import InputError
 from dedupe.index.lsh import band_keys, candidate_pairs
 from dedupe.model import Cluster, Document, Link
 from dedupe.normalize import normalize_text
-from dedupe.shingle import DocFeatures, Shingler
+from dedupe.shingle import DocFeatures, FeatureBatch, Shingler
 from dedupe.signature import Signer
 
 Progress = Callable[[str, int, int], None]
@@ -48,11 +48,77 @@ class RunResult:
 def featurize(texts: Iterable[str], config: Config, shingler: Shingler | None = None) -> list[DocFeatures]:
     """Normalise and featurise raw texts (a stage function)."""
     shingler = shingler or Shingler(config.shingle)
-    return [shingler.features(normalize_text(t, config.normalize)) for t in texts]
+    return list(shingler.features_batch([normalize_text(t, config.normalize) for t in texts]))
+
+
+#: Documents per batch of the streaming stages (normalise, featurise, sign, band).
+CHUNK = 2048
+#: Inputs smaller than this are processed in the calling process (starting workers costs more).
+PARALLEL_MIN_DOCS = 20_000
+
+
+def _prepare(texts: list[str], config: Config, shingler: Shingler | None = None):
+    """Stage 1 for one chunk: normalised-text digests (``None`` for empty text) and the features
+    of every text, as a :class:`dedupe.shingle.FeatureBatch`."""
+    shingler = shingler or _worker_shingler(config)
+    norms = [normalize_text(t, config.normalize) for t in texts]
+    digests = [hashlib.blake2b(n.encode("utf-8"), digest_size=16).digest() if n else None for n in norms]
+    return digests, shingler.features_batch(norms)
+
+
+_WORKER: dict = {}
+
+
+def _worker_shingler(config: Config) -> Shingler:
+    key = config.fingerprint()
+    if _WORKER.get("key") != key:
+        _WORKER.update(key=key, shingler=Shingler(config.shingle))
+    return _WORKER["shingler"]
+
+
+def _prepare_in_worker(args):
+    texts, config = args
+    return _prepare(texts, config)
+
+
+class _BatchBuilder:
+    """Collects :class:`FeatureBatch` chunks; :meth:`build` concatenates them field by field,
+    releasing each field's chunks as it goes (peak memory: the result plus one field)."""
+
+    def __init__(self):
+        self.chunks: list[FeatureBatch] = []
+
+    def append(self, batch: FeatureBatch) -> None:
+        self.chunks.append(batch)
+
+    def build(self) -> FeatureBatch:
+        chunks, self.chunks = self.chunks, []
+        if not chunks:
+            return FeatureBatch.from_features([])
+        fields: dict[str, list] = {name: [getattr(c, name) for c in chunks] for name in FeatureBatch.__dataclass_fields__}
+        del chunks
+        out = {}
+        for name in list(fields):
+            parts = fields.pop(name)
+            if name.endswith("offsets"):
+                acc, base = [np.zeros(1, dtype=np.int64)], 0
+                for off in parts:
+                    acc.append(off[1:] + base)
+                    base += int(off[-1])
+                parts = acc
+            out[name] = np.concatenate(parts)
+            del parts
+        return FeatureBatch(**out)
 
 
 class Deduplicator:
     """Clusters a batch of documents into stories.
+
+    The stages stream over the input in chunks of :data:`CHUNK` documents: each chunk is
+    normalised and featurised with the batched engine (in ``workers`` processes for large inputs),
+    exact copies are collapsed, the representatives are signed and banded, and only the compact
+    feature arrays and the LSH bucket keys are kept -- never a Python object per document or the
+    full signature matrices.
 
     >>> from dedupe import Deduplicator, Document
     >>> result = Deduplicator().run([Document("a", "some text"), Document("b", "some text")])
@@ -60,9 +126,12 @@ class Deduplicator:
     [('a', 'b')]
     """
 
-    def __init__(self, config: Config | None = None, progress: Progress | None = None):
+    def __init__(self, config: Config | None = None, progress: Progress | None = None,
+                 workers: int | None = None):
         self.config = config or Config()
         self.progress = progress
+        #: processes for normalising and featurising (``None``: one per CPU for large inputs)
+        self.workers = workers
         self._shingler: Shingler | None = None
 
     @property
@@ -75,6 +144,25 @@ class Deduplicator:
         if self.progress is not None:
             self.progress(stage, done, total)
 
+    def _prepared_chunks(self, docs: list[Document]):
+        """``(digests, FeatureBatch)`` per chunk of :data:`CHUNK` documents, in order."""
+        config = self.config
+        chunks = [[d.text for d in docs[s:s + CHUNK]] for s in range(0, len(docs), CHUNK)]
+        workers = self.workers
+        if workers is None:
+            import os
+
+            workers = min(os.cpu_count() or 1, 8) if len(docs) >= PARALLEL_MIN_DOCS else 1
+        if workers > 1 and len(chunks) > 1:
+            import multiprocessing as mp
+
+            method = "fork" if "fork" in mp.get_all_start_methods() else None
+            with mp.get_context(method).Pool(workers) as pool:
+                yield from pool.imap(_prepare_in_worker, ((c, config) for c in chunks))
+        else:
+            for c in chunks:
+                yield _prepare(c, config, self.shingler)
+
     def run(self, documents: Iterable[Document]) -> RunResult:
         config = self.config
         docs = list(documents)
@@ -84,27 +172,41 @@ class Deduplicator:
                 raise InputError(f"duplicate document id {doc.id!r}", source=doc.origin,
                                  hint="ids must be unique within a run")
             seen.add(doc.id)
+        del seen
         ids = [d.id for d in docs]
         total = len(docs)
 
-        # 1-2. normalise, collapse exact copies, featurise representatives
+        # 1-3. per chunk: normalise, collapse exact copies, featurise, sign and band representatives
         rep_of: list[int] = []
         reps: list[int] = []
         by_digest: dict[bytes, int] = {}
-        features: list[DocFeatures] = []
-        shingler = self.shingler
-        for n, doc in enumerate(docs):
-            norm = normalize_text(doc.text, config.normalize)
-            digest = hashlib.blake2b(norm.encode("utf-8"), digest_size=16).digest()
-            if norm and digest in by_digest:
-                rep_of.append(by_digest[digest])
-            else:
-                by_digest[digest] = n
-                rep_of.append(n)
-                reps.append(n)
-                features.append(shingler.features(norm))
-            if n % 256 == 0 or n == total - 1:
-                self._tick("reading", n + 1, total)
+        builder = _BatchBuilder()
+        params = config.lsh_params()
+        signer = Signer(config)
+        keys: dict[str, list[np.ndarray]] = {"shingles": [], "terms": []}
+        n = 0
+        for digests, batch in self._prepared_chunks(docs):
+            keep = []
+            for k, digest in enumerate(digests):
+                if digest is not None and digest in by_digest:
+                    rep_of.append(by_digest[digest])
+                else:
+                    if digest is not None:
+                        by_digest[digest] = n
+                    rep_of.append(n)
+                    reps.append(n)
+                    keep.append(k)
+                n += 1
+            if len(keep) < len(batch):
+                batch = batch.take(keep)
+            builder.append(batch)
+            sigs = signer.sign(batch)
+            for view in keys:
+                keys[view].append(band_keys(sigs[view], params[view]))
+            del sigs
+            self._tick("reading", n, total)
+        del by_digest
+        features = builder.build()
 
         links: list[Link] = []
         for n, r in enumerate(rep_of):
@@ -112,15 +214,13 @@ class Deduplicator:
                 a, b = sorted((ids[r], ids[n]))
                 links.append(Link(a, b, 1.0, "duplicate", {"exact": 1.0}))
 
-        # 3. signatures and LSH candidates among representatives
+        # 3. LSH candidates among representatives
         candidates = np.empty((0, 2), dtype=np.int64)
         if len(reps) > 1:
             self._tick("signing", 0, len(reps))
-            sigs = Signer(config).sign(features)
-            params = config.lsh_params()
-            keys = [band_keys(sigs[view], params[view]) for view in ("shingles", "terms")]
-            candidates = candidate_pairs(keys)
+            candidates = candidate_pairs([np.concatenate(keys[view]) for view in ("shingles", "terms")])
             self._tick("signing", len(reps), len(reps))
+        del keys
 
         # 4. verification on the exact sets
         rep_ids = [ids[r] for r in reps]
