@@ -6,7 +6,8 @@ Stages (each a pure function over lists, so the same code runs in a Spark partit
 2. collapse exact copies (identical normalised text) onto one representative;
 3. sign the representatives (:class:`dedupe.signature.Signer`), band the signatures and collect
    LSH candidates from both views (:mod:`dedupe.index.lsh`);
-4. verify every candidate on the exact sets (:mod:`dedupe.compare`);
+4. verify every candidate: with the learned pair verifier (:mod:`dedupe.verifier`, the default,
+   ``verify.method="learned"``) or the rule on the exact sets (:mod:`dedupe.compare`, ``"rule"``);
 5. cluster the verified links (:mod:`dedupe.cluster`).
 """
 
@@ -64,12 +65,22 @@ class Deduplicator:
         self.config = config or Config()
         self.progress = progress
         self._shingler: Shingler | None = None
+        self._verifier = None
 
     @property
     def shingler(self) -> Shingler:
         if self._shingler is None:
             self._shingler = Shingler(self.config.shingle)
         return self._shingler
+
+    @property
+    def verifier(self):
+        """The learned verifier (loaded on first use; raises ModelError for a mismatched model)."""
+        if self._verifier is None:
+            from dedupe.verifier import LearnedVerifier, Profiler
+
+            self._verifier = LearnedVerifier(self.config, profiler=Profiler(self.config, self.shingler))
+        return self._verifier
 
     def _tick(self, stage: str, done: int, total: int) -> None:
         if self.progress is not None:
@@ -92,6 +103,10 @@ class Deduplicator:
         reps: list[int] = []
         by_digest: dict[bytes, int] = {}
         features: list[DocFeatures] = []
+        normalized: list[str] = []
+        learned = config.verify.method == "learned"
+        if learned:
+            self.verifier  # fail early on a missing or mismatched model
         shingler = self.shingler
         for n, doc in enumerate(docs):
             norm = normalize_text(doc.text, config.normalize)
@@ -103,6 +118,8 @@ class Deduplicator:
                 rep_of.append(n)
                 reps.append(n)
                 features.append(shingler.features(norm))
+                if learned:
+                    normalized.append(norm)
             if n % 256 == 0 or n == total - 1:
                 self._tick("reading", n + 1, total)
 
@@ -125,7 +142,16 @@ class Deduplicator:
         # 4. verification on the exact sets
         rep_ids = [ids[r] for r in reps]
         self._tick("verifying", 0, len(candidates))
-        links.extend(verify_pairs(candidates, features, rep_ids, config.verify))
+        if learned and len(candidates):
+            involved = np.unique(candidates)
+            profiler = self.verifier.profiler
+            profiles = [None] * len(reps)
+            for k in involved:
+                doc = docs[reps[int(k)]]
+                profiles[int(k)] = profiler.profile(doc.text, normalized[int(k)], features[int(k)], doc.date)
+            links.extend(self.verifier.verify_pairs(candidates, profiles, rep_ids))
+        elif not learned:
+            links.extend(verify_pairs(candidates, features, rep_ids, config.verify))
         self._tick("verifying", len(candidates), len(candidates))
 
         # 5. clusters

@@ -176,6 +176,58 @@ SYNONYMS: dict[str, list[str]] = {
     "claimed": ["asserted", "alleged", "contended"],
     "reported": ["revealed", "stated", "disclosed"],
     "according to": ["as per", "citing", "based on information from"],
+    "month": ["period of four weeks"], "months": ["period"],
+    "week": ["seven days"], "year": ["twelve months", "period"],
+    "biggest": ["largest", "greatest"], "largest": ["biggest"],
+    "minister": ["secretary", "official"], "officials": ["authorities", "representatives"],
+    "official": ["representative", "authority"], "leader": ["head", "chief"],
+    "economy": ["economic situation"], "growth": ["expansion", "increase"],
+    "figures": ["data", "numbers", "statistics"], "data": ["figures", "statistics"],
+    "report": ["study", "document"], "study": ["research", "report"],
+    "job": ["post", "position", "role"], "jobs": ["posts", "positions", "roles"],
+    "workers": ["employees", "staff"], "staff": ["employees", "personnel"],
+    "price": ["cost", "value"], "prices": ["costs", "rates"], "cost": ["price", "expense"],
+    "money": ["funds", "cash"], "funds": ["money", "finance"], "bank": ["lender"],
+    "banks": ["lenders"], "customers": ["clients", "buyers"], "customer": ["client"],
+    "online": ["on the internet", "on the web"], "internet": ["web", "net"],
+    "service": ["offering", "facility"], "services": ["offerings", "facilities"],
+    "system": ["mechanism", "setup"], "plan": ["proposal", "scheme", "strategy"],
+    "proposal": ["plan", "proposition"], "decision": ["ruling", "choice"],
+    "campaign": ["drive", "push"], "election": ["vote", "poll"], "vote": ["ballot", "poll"],
+    "party": ["movement"], "team": ["squad", "side"], "game": ["match", "contest"],
+    "player": ["athlete"], "players": ["athletes"], "coach": ["manager", "trainer"],
+    "season": ["campaign"], "award": ["prize", "honour"], "star": ["celebrity", "actor"],
+    "album": ["record"], "show": ["programme", "broadcast"], "music": ["songs"],
+    "technology": ["tech"], "software": ["programs", "applications"], "device": ["gadget"],
+    "computer": ["PC", "machine"], "mobile": ["cellular", "cell"], "network": ["grid", "system"],
+    "court": ["tribunal"], "police": ["officers", "the authorities"], "case": ["matter", "affair"],
+    "claims": ["allegations", "assertions"], "concerns": ["worries", "fears"],
+    "fears": ["worries", "concerns"], "worried": ["concerned", "anxious"],
+    "difficult": ["hard", "tough"], "easy": ["simple"], "likely": ["probable", "expected"],
+    "possible": ["feasible", "potential"], "able": ["capable"], "previous": ["prior", "earlier"],
+    "earlier": ["previously", "before"], "recently": ["lately", "not long ago"],
+    "move": ["step", "decision"], "moves": ["steps"], "effort": ["attempt", "bid"],
+    "efforts": ["attempts", "moves"], "attempt": ["bid", "effort"], "aim": ["goal", "objective"],
+    "goal": ["aim", "target"], "target": ["goal", "objective"], "key": ["main", "central"],
+    "main": ["principal", "primary"], "total": ["overall", "combined"], "only": ["just", "merely"],
+    "still": ["yet", "nonetheless"], "already": ["by now", "previously"], "again": ["once more"],
+    "whole": ["entire"], "entire": ["whole", "complete"], "small": ["little", "minor", "modest"],
+    "huge": ["enormous", "vast", "massive"], "rapid": ["fast", "quick", "swift"],
+    "reached": ["hit", "attained"], "reach": ["hit", "attain"], "received": ["got", "obtained"],
+    "included": ["comprised", "contained"], "includes": ["comprises", "contains"],
+    "including": ["among them", "such as"], "allowed": ["permitted", "let"],
+    "allow": ["permit", "let"], "stop": ["halt", "end"], "stopped": ["halted", "ended"],
+    "continue": ["carry on", "keep going"], "continued": ["carried on", "went on"],
+    "create": ["generate", "build"], "created": ["generated", "built"], "change": ["shift", "alteration"],
+    "changes": ["shifts", "alterations"], "improve": ["boost", "enhance"], "improved": ["boosted", "enhanced"],
+    "reduce": ["cut", "lower"], "reduced": ["cut", "lowered"], "cut": ["reduce", "trim"],
+    "cuts": ["reductions"], "raise": ["lift", "increase"], "raised": ["lifted", "increased"],
+    "remain": ["stay"], "remained": ["stayed"], "remains": ["stays"], "become": ["turn into"],
+    "became": ["turned into"], "seen": ["viewed", "regarded"], "called": ["named", "labelled"],
+    "known": ["recognised"], "found": ["discovered"], "met": ["held talks with"],
+    "failed": ["did not manage"], "led": ["headed", "guided"], "leading": ["top", "foremost"],
+    "held": ["hosted", "kept"], "hold": ["host", "keep"], "run": ["operate", "manage"],
+    "set": ["fixed", "established"], "told": ["informed"], "added": ["continued"],
 }
 
 #: Phrase-level rewordings (regex -> replacement list); applied before word synonyms.
@@ -495,6 +547,33 @@ def _split_sentence(sentence: str, rng: random.Random) -> list[str]:
     return [sentence]
 
 
+INSERTS = ["also", "now", "reportedly", "notably", "in fact", "indeed", "officially", "in turn", "meanwhile",
+           "at the time", "so far", "as expected", "for its part", "it seems"]
+
+
+def _insert_adverbs(sentence: str, rng: random.Random, rate: float) -> str:
+    """Discourse adverbs inserted after commas and before verbs-ish positions (breaks k-grams)."""
+    words = sentence.split(" ")
+    out = []
+    for i, w in enumerate(words):
+        out.append(w)
+        if 1 < i < len(words) - 2 and rng.random() < rate and w.isalpha() and w.islower():
+            out.append(rng.choice(INSERTS))
+    return " ".join(out)
+
+
+_OF_THE = re.compile(r"\bthe ([a-z]+) of (the )?([A-Z][a-z]+|[a-z]+)\b")
+
+
+def _of_possessive(sentence: str, rng: random.Random) -> str:
+    """"the head of the company" -> "the company's head"."""
+    def swap(m):
+        if rng.random() < 0.5:
+            return m.group(0)
+        return f"the {m.group(3)}'s {m.group(1)}" if m.group(2) else f"{m.group(3)}'s {m.group(1)}"
+    return _OF_THE.sub(swap, sentence)
+
+
 def reword_sentence(sentence: str, rng: random.Random, strength: float = 0.6) -> list[str]:
     """Rules applied to one sentence; returns one or two sentences.  ``strength`` in (0, 1]
     scales how many substitutions are made."""
@@ -507,6 +586,9 @@ def reword_sentence(sentence: str, rng: random.Random, strength: float = 0.6) ->
     if rng.random() < 0.6:
         s = _drop_adjectives(s, rng, rate=0.5 * strength + 0.1)
     s = _numbers(s, rng)
+    s = _of_possessive(s, rng)
+    if strength > 0.5:
+        s = _insert_adverbs(s, rng, rate=0.12 * strength)
     if rng.random() < 0.35 * strength:
         return _split_sentence(s, rng)
     return [s]
@@ -514,7 +596,7 @@ def reword_sentence(sentence: str, rng: random.Random, strength: float = 0.6) ->
 
 def rewrite(text: str, rng: random.Random, strength: float | None = None) -> str:
     """A reworded copy: same story, same order of paragraphs, sentences reworded."""
-    strength = rng.uniform(0.4, 1.0) if strength is None else strength
+    strength = rng.uniform(0.5, 1.0) if strength is None else strength
     out_paras = []
     paras = paragraphs(text)
     for p in paras:

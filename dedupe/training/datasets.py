@@ -1,0 +1,108 @@
+"""Labelled pair sets built from the shared corpora (the data recipe of the verifier).
+
+:func:`build_pairs` draws real articles from BBC News and Reuters-21578 and makes, per article:
+
+* ``duplicate``: (original, syndicated copy) and (original, partial copy);
+* ``rewrite``: (original, rewritten copy), sometimes (syndicated copy, rewritten copy);
+* ``same-source``: two write-ups of the article quoting the same passages;
+
+and negatives (``unrelated``):
+
+* ``hard``: different articles on the same topic (same BBC category / first Reuters topic) that
+  are each other's nearest neighbours by TF-IDF cosine: formulaic wire items (earnings tables,
+  commodity price lists) and same-company stories land here;
+* ``hard-rewrite``: the same, with one side a generated copy (so copying artefacts alone never
+  mean "same story");
+* ``random``: two random articles of the same topic.
+
+Articles are split by a hash of their id: ``split="train"`` uses 4/5 of them, ``split="eval"``
+the other fifth, so the evaluation sets of ``benchmarks/quality.py`` (another seed) never reuse a
+training article.  MSRP's own train/test split is used for its sentence pairs (:func:`msrp_pairs`).
+"""
+
+from __future__ import annotations
+
+import random
+import zlib
+from dataclasses import dataclass
+
+from dedupe.training.corpora import Article, load_bbc, load_msrp, load_reuters
+from dedupe.training.generate import make_copy, make_same_source, rewrite_headline
+
+
+@dataclass(frozen=True)
+class Pair:
+    a: str
+    b: str
+    label: str   # duplicate | rewrite | same-source | unrelated
+    kind: str    # finer origin: syndicated, partial, rewrite, same-source, hard, hard-rewrite, random, msrp
+
+
+def in_split(article_id: str, split: str) -> bool:
+    bucket = zlib.crc32(article_id.encode()) % 5
+    return bucket == 0 if split == "eval" else bucket != 0
+
+
+def load_articles(data, split: str) -> list[Article]:
+    arts = [a for a in load_bbc(data) + load_reuters(data) if in_split(a.id, split)]
+    return arts
+
+
+def _full(a: Article) -> str:
+    return f"{a.title}\n\n{a.text}" if a.title else a.text
+
+
+def _headed(title: str, body: str, rng: random.Random) -> str:
+    if not title:
+        return body
+    return f"{rewrite_headline(title, rng)}\n\n{body}"
+
+
+def build_pairs(data, seed: int, n_articles: int = 400, split: str = "train", n_negatives: int | None = None,
+                articles: list[Article] | None = None) -> list[Pair]:
+    """Labelled document pairs (see the module docstring).  Deterministic for a seed."""
+    rng = random.Random(seed)
+    arts = articles if articles is not None else load_articles(data, split)
+    pool = [a for a in arts if 80 <= len(a.text.split()) <= 1500]
+    chosen = rng.sample(pool, min(n_articles, len(pool)))
+    pairs: list[Pair] = []
+    for art in chosen:
+        full = _full(art)
+        syn = _headed(art.title, make_copy(art.text, rng, "duplicate"), rng)
+        pairs.append(Pair(full, syn, "duplicate", "syndicated"))
+        if rng.random() < 0.6:
+            pairs.append(Pair(full, _headed(art.title, make_copy(art.text, rng, "partial"), rng),
+                              "duplicate", "partial"))
+        rew = _headed(art.title, make_copy(art.text, rng, "rewrite"), rng)
+        pairs.append(Pair(full if rng.random() < 0.75 else syn, rew, "rewrite", "rewrite"))
+        x, y = make_same_source(art.text, rng)
+        pairs.append(Pair(_headed(art.title, x, rng), _headed(art.title, y, rng), "same-source", "same-source"))
+    # negatives
+    from dedupe.training.generate import hard_negatives
+
+    n_neg = n_negatives if n_negatives is not None else int(len(pairs) * 0.8)
+    texts = [a.text for a in pool]
+    hard = hard_negatives(texts, [a.topic for a in pool], rng, int(n_neg * 0.7))
+    for k, (i, j, _) in enumerate(hard):
+        a, b = pool[i], pool[j]
+        if k % 3 == 0:
+            kind = rng.choice(("duplicate", "rewrite", "partial"))
+            pairs.append(Pair(_full(a), _headed(b.title, make_copy(b.text, rng, kind), rng), "unrelated",
+                              "hard-rewrite"))
+        else:
+            pairs.append(Pair(_full(a), _full(b), "unrelated", "hard"))
+    by_topic: dict[str, list[Article]] = {}
+    for a in pool:
+        by_topic.setdefault(a.topic, []).append(a)
+    topics = [t for t, v in by_topic.items() if len(v) >= 2]
+    for _ in range(int(n_neg * 0.3) if topics else 0):
+        t = rng.choice(topics)
+        a, b = rng.sample(by_topic[t], 2)
+        pairs.append(Pair(_full(a), _full(b), "unrelated", "random"))
+    rng.shuffle(pairs)
+    return pairs
+
+
+def msrp_pairs(data, split: str) -> list[Pair]:
+    """MSRP sentence pairs: paraphrases as ``rewrite``, the others ``unrelated``."""
+    return [Pair(a, b, "rewrite" if y == 1 else "unrelated", "msrp") for a, b, y in load_msrp(split, data)]
