@@ -140,8 +140,8 @@ def main():
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None,
               help="Write the result to FILE (the table still goes to stdout).")
 @click.option("--progress/--no-progress", default=None, help="Force the progress bar on or off.")
-@click.option("--verifier", type=click.Choice(["learned", "rule"]), default="learned", show_default=True,
-              help="How candidate pairs are verified: the shipped pair model or the containment rule.")
+@click.option("--verifier", type=click.Choice(["rule", "learned"]), default="rule", show_default=True,
+              help="How candidate pairs are verified: the containment rule or the shipped pair model.")
 @handle_errors
 def cluster_cmd(paths, id_field, text_field, title_field, date_field, source_field, input_format, on_error,
                 threshold, fmt, output, progress, verifier):
@@ -209,10 +209,12 @@ def _field_options(func):
 @click.option("--min-similarity", type=click.FloatRange(0.0, 1.0), default=0.3, show_default=True,
               help="Smallest sentence similarity (Dice of stemmed content words) shown as an aligned passage.")
 @click.option("--width", type=click.IntRange(40, 400), default=None, help="Width of the side-by-side table.")
+@click.option("--verifier", type=click.Choice(["rule", "learned"]), default="rule", show_default=True,
+              help="Whose verdict heads the report (the learned model's probabilities are always shown).")
 @click.option("--color/--no-color", default=None, help="Highlight shared words in colour (default: on a terminal).")
 @handle_errors
 def explain_cmd(a, b, paths, id_field, text_field, title_field, date_field, source_field, input_format, on_error,
-                fmt, min_similarity, width, color):
+                fmt, min_similarity, width, color, verifier):
     """Explain why documents A and B are (or are not) the same story.
 
     \b
@@ -227,7 +229,7 @@ def explain_cmd(a, b, paths, id_field, text_field, title_field, date_field, sour
 
     from dedupe.explain import explain_pair, render_text
 
-    config = Config()
+    config = Config().with_(**{"verify.method": verifier})
     if paths:
         docs, reader = read_inputs(paths, id_field, text_field, title_field, date_field, source_field,
                                    input_format, on_error, config.max_chars)
@@ -263,8 +265,8 @@ def _terminal_width() -> int:
 @click.option("--labels", "labels_path", required=True, type=click.Path(dir_okay=False),
               help="Gold clusters: CSV with header id,cluster[,relation] or JSONL {id, cluster, relation}.")
 @input_options
-@click.option("--verifier", type=click.Choice(["learned", "rule"]), default="learned", show_default=True,
-              help="How candidate pairs are verified.")
+@click.option("--verifier", type=click.Choice(["rule", "learned"]), default="rule", show_default=True,
+              help="How candidate pairs are verified: the containment rule or the shipped pair model.")
 @click.option("--format", "-f", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
               help="Output format.")
 @handle_errors
@@ -308,7 +310,7 @@ def evaluate_cmd(labels_path, paths, id_field, text_field, title_field, date_fie
                "relation_recall": {k: {"recall": round(r, 6), "pairs": n} for k, (r, n) in ev.relation_recall.items()}}
         click.echo(_json.dumps(out, indent=1))
     else:
-        click.echo(tabulate(ev.rows(), headers=["metric", "value"], tablefmt="simple"))
+        click.echo(tabulate(ev.rows(), headers=["metric", "value"], tablefmt="simple", disable_numparse=True))
 # --------------------------------------------------------------------------- end of issue 3 section
 
 

@@ -2,8 +2,9 @@
 
 :func:`explain_pair` returns an :class:`Explanation`:
 
-* the learned verifier's verdict (relation and probability of each class) and the rule's
-  verdict (:func:`dedupe.compare.decide`) side by side;
+* the verdict of the configured verifier (``config.verify.method``: the containment rule of
+  :func:`dedupe.compare.decide` by default, or the learned model), and the learned model's
+  probability of each relation beside it;
 * the features that drove the verdict: each feature's contribution to the log-odds of the
   verdict against its strongest alternative (positive = pushed towards the verdict), with the
   feature's value;
@@ -56,12 +57,15 @@ class Explanation:
     drivers: list[tuple[str, float, float]]       # (feature, value, contribution)
     passages: list[Passage] = field(default_factory=list)
     sentences: tuple[int, int] = (0, 0)
+    method: str = "rule"
+    model_relation: str = "unrelated"
 
     def to_dict(self) -> dict:
         return {
-            "a": self.a, "b": self.b, "relation": self.relation, "probability": round(self.probability, 4),
+            "a": self.a, "b": self.b, "verifier": self.method, "relation": self.relation,
             "linked": self.linked, "similarity": round(self.similarity, 4),
-            "probabilities": {k: round(v, 4) for k, v in self.probabilities.items()},
+            "model": {"relation": self.model_relation, "probability": round(self.probability, 4),
+                      "probabilities": {k: round(v, 4) for k, v in self.probabilities.items()}},
             "rule": self.rule,
             "drivers": [{"feature": f, "value": round(v, 4), "contribution": round(c, 4)} for f, v, c in self.drivers],
             "sentences": {"a": self.sentences[0], "b": self.sentences[1]},
@@ -107,8 +111,12 @@ def explain_pair(a: Document, b: Document, config: Config | None = None, model=N
             "dup_containment": round(scores["dup_containment"], 4),
             "weighted_containment": round(scores["weighted_containment"], 4)}
     passages, n_a, n_b = align_passages(a.text, b.text, profiler, min_similarity)
-    return Explanation(a.id, b.id, v.relation, v.probability, v.linked, v.similarity, probs, rule, drivers,
-                       passages, (n_a, n_b))
+    if config.verify.method == "learned":
+        relation, linked, similarity = v.relation, v.linked, v.similarity
+    else:
+        relation, linked, similarity = rule["relation"], rule["linked"], rule["similarity"]
+    return Explanation(a.id, b.id, relation, v.probability, linked, similarity, probs, rule, drivers,
+                       passages, (n_a, n_b), config.verify.method, v.relation)
 
 
 def align_passages(text_a: str, text_b: str, profiler, min_similarity: float = 0.3):
@@ -167,16 +175,18 @@ def render_text(ex: Explanation, width: int = 100, color: bool = False, max_pass
     from tabulate import tabulate
 
     lines = []
-    verdict = f"{ex.relation} (p={ex.probability:.2f})" if ex.linked else f"not the same story (p={ex.probability:.2f})"
+    verdict = ex.relation if ex.linked else "not the same story"
     lines.append(f"A: {ex.a}")
     lines.append(f"B: {ex.b}")
-    lines.append(f"verdict: {verdict}; similarity {ex.similarity:.3f}")
-    lines.append("probabilities: " + ", ".join(f"{k} {v:.3f}" for k, v in ex.probabilities.items()))
+    lines.append(f"verdict: {verdict} (similarity {ex.similarity:.3f}, {ex.method} verifier)")
     r = ex.rule
-    lines.append(f"rule verifier: {r['relation'] if r['linked'] else 'not linked'} (5-gram containment "
-                 f"{r['dup_containment']:.3f}, weighted pair containment {r['weighted_containment']:.3f})")
+    lines.append(f"rule: 5-gram containment {r['dup_containment']:.3f}, weighted pair containment "
+                 f"{r['weighted_containment']:.3f}")
+    model_verdict = ex.model_relation if ex.model_relation != "unrelated" else "not the same story"
+    lines.append(f"learned model: {model_verdict} (p={ex.probability:.2f}); "
+                 + ", ".join(f"{k} {v:.3f}" for k, v in ex.probabilities.items()))
     lines.append("")
-    lines.append("features that drove the verdict (contribution to the log-odds of the verdict):")
+    lines.append("features that drove the learned model (contribution to the log-odds of its verdict):")
     lines.append(tabulate([(f, f"{v:.3f}", f"{c:+.3f}") for f, v, c in ex.drivers],
                           headers=["feature", "value", "contribution"], tablefmt="simple"))
     lines.append("")

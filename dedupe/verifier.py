@@ -184,12 +184,14 @@ def _overlap(a: np.ndarray, b: np.ndarray) -> int:
     return int(np.intersect1d(a, b, assume_unique=True).size)
 
 
-def _align(sa: list[frozenset], sb: list[frozenset]) -> tuple[list[float], list[float]]:
-    """Best Dice similarity of each sentence of ``sa`` in ``sb`` and vice versa."""
+def _align(sa: list[frozenset], sb: list[frozenset]):
+    """Best Dice similarity of each sentence of ``sa`` in ``sb`` and vice versa, and for each
+    sentence of ``sa`` the index of its best match in ``sb`` (-1 for none)."""
     if not sa or not sb:
-        return [0.0] * len(sa), [0.0] * len(sb)
+        return [0.0] * len(sa), [0.0] * len(sb), [-1] * len(sa)
     best_a = [0.0] * len(sa)
     best_b = [0.0] * len(sb)
+    where = [-1] * len(sa)
     for i, x in enumerate(sa):
         lx = len(x)
         for j, y in enumerate(sb):
@@ -198,9 +200,26 @@ def _align(sa: list[frozenset], sb: list[frozenset]) -> tuple[list[float], list[
                 d = 2.0 * inter / (lx + len(y))
                 if d > best_a[i]:
                     best_a[i] = d
+                    where[i] = j
                 if d > best_b[j]:
                     best_b[j] = d
-    return best_a, best_b
+    return best_a, best_b, where
+
+
+def _in_order(best: list[float], where: list[int], cut: float = 0.3) -> int:
+    """Length of the longest run of matched sentences (best >= cut) whose matches keep their
+    order: the longest strictly increasing subsequence of match positions."""
+    import bisect
+
+    tails: list[int] = []
+    for d, j in zip(best, where):
+        if d >= cut and j >= 0:
+            k = bisect.bisect_left(tails, j)
+            if k == len(tails):
+                tails.append(j)
+            else:
+                tails[k] = j
+    return len(tails)
 
 
 FEATURES: tuple[str, ...] = (
@@ -209,6 +228,7 @@ FEATURES: tuple[str, ...] = (
     "stem_jac", "stem_cmin", "stem_cmax", "tfidf_cos", "char4_cos",
     "pairs_jac", "pairs_cmin", "pairs_cmax", "pairs_weighted",
     "align_frac_min", "align_frac_max", "align_mean_min", "align_mean_max",
+    "align30_min", "align30_max", "align40_min", "align40_max", "align_order",
     "rare_jac", "rare_cmax", "rare_shared", "ent_jac", "ent_cmax",
     "num_jac", "num_only_min", "num_only_max", "num_any",
     "quote_cmax", "quote_any",
@@ -239,10 +259,15 @@ def pair_features(pa: Profile, pb: Profile) -> np.ndarray:
         out.append(float(fa.pair_weights[ia].sum()) / min(wa, wb) if min(wa, wb) > 0 else 0.0)
     else:
         out.extend((0.0, 0.0, 0.0, 0.0))
-    ba, bb = _align(pa.sentences, pb.sentences)
-    fr = [sum(1 for v in x if v >= 0.5) / len(x) if x else 0.0 for x in (ba, bb)]
+    ba, bb, where = _align(pa.sentences, pb.sentences)
     mn = [sum(x) / len(x) if x else 0.0 for x in (ba, bb)]
-    out.extend((min(fr), max(fr), min(mn), max(mn)))
+    for cut in (0.5, 0.3, 0.4):
+        fr = [sum(1 for v in x if v >= cut) / len(x) if x else 0.0 for x in (ba, bb)]
+        out.extend((min(fr), max(fr)))
+        if cut == 0.5:
+            out.extend((min(mn), max(mn)))
+    shorter = min(len(ba), len(bb))
+    out.append(_in_order(ba, where) / shorter if shorter else 0.0)
     rj, _, rmax = _set_scores(pa.rare, pb.rare)
     out.extend((rj, rmax, math.log1p(len(pa.rare & pb.rare))))
     ej, _, emax = _set_scores(pa.entities, pb.entities)

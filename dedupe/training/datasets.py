@@ -27,7 +27,7 @@ import zlib
 from dataclasses import dataclass
 
 from dedupe.training.corpora import Article, load_bbc, load_msrp, load_reuters
-from dedupe.training.generate import make_copy, make_same_source, rewrite_headline
+from dedupe.training.generate import make_copy, make_same_source, paragraphs, rewrite, rewrite_headline, sentences
 
 
 @dataclass(frozen=True)
@@ -66,6 +66,22 @@ def build_pairs(data, seed: int, n_articles: int = 400, split: str = "train", n_
     pool = [a for a in arts if 80 <= len(a.text.split()) <= 1500]
     chosen = rng.sample(pool, min(n_articles, len(pool)))
     pairs: list[Pair] = []
+    by_topic: dict[str, list[Article]] = {}
+    for a in pool:
+        by_topic.setdefault(a.topic, []).append(a)
+
+    def extra(topic: str, exclude: str, k: int) -> list[str]:
+        """``k`` paragraphs from other articles of the topic: an outlet's own material."""
+        out: list[str] = []
+        group = by_topic.get(topic, [])
+        for _ in range(k):
+            other = rng.choice(group) if len(group) > 1 else None
+            if other is None or other.id == exclude:
+                continue
+            paras = paragraphs(other.text)
+            out.append(rng.choice(paras))
+        return out
+
     for art in chosen:
         full = _full(art)
         syn = _headed(art.title, make_copy(art.text, rng, "duplicate"), rng)
@@ -75,7 +91,21 @@ def build_pairs(data, seed: int, n_articles: int = 400, split: str = "train", n_
                               "duplicate", "partial"))
         rew = _headed(art.title, make_copy(art.text, rng, "rewrite"), rng)
         pairs.append(Pair(full if rng.random() < 0.75 else syn, rew, "rewrite", "rewrite"))
-        x, y = make_same_source(art.text, rng)
+        # a heavy rewrite of part of the story, padded with the outlet's own material
+        body = paragraphs(art.text)
+        if len(body) >= 3:
+            keep = max(2, int(len(body) * rng.uniform(0.5, 0.9)))
+            start = rng.randint(0, len(body) - keep)
+            part = "\n\n".join(body[start:start + keep])
+        else:
+            part = art.text
+        heavy = paragraphs(rewrite(part, rng, strength=rng.uniform(0.85, 1.0)))
+        for para in extra(art.topic, art.id, rng.randint(1, 4)):
+            heavy.insert(rng.randint(0, len(heavy)), para)
+        pairs.append(Pair(full if rng.random() < 0.7 else syn, _headed(art.title, "\n\n".join(heavy), rng),
+                          "rewrite", "rewrite-heavy"))
+        context = [s for p in extra(art.topic, art.id, 3) for s in sentences(p)]
+        x, y = make_same_source(art.text, rng, context)
         pairs.append(Pair(_headed(art.title, x, rng), _headed(art.title, y, rng), "same-source", "same-source"))
     # negatives
     from dedupe.training.generate import hard_negatives
@@ -91,9 +121,6 @@ def build_pairs(data, seed: int, n_articles: int = 400, split: str = "train", n_
                               "hard-rewrite"))
         else:
             pairs.append(Pair(_full(a), _full(b), "unrelated", "hard"))
-    by_topic: dict[str, list[Article]] = {}
-    for a in pool:
-        by_topic.setdefault(a.topic, []).append(a)
     topics = [t for t, v in by_topic.items() if len(v) >= 2]
     for _ in range(int(n_neg * 0.3) if topics else 0):
         t = rng.choice(topics)

@@ -670,7 +670,8 @@ def make_same_source(text: str, rng: random.Random, context: list[str] | None = 
             else:
                 out.extend(reword_sentence(sents[i], rng, rng.uniform(0.7, 1.0)))
         if context:
-            out.insert(rng.randint(0, len(out)), rng.choice(context))
+            for c in rng.sample(context, min(len(context), rng.randint(1, 4))):
+                out.insert(rng.randint(0, len(out)), c)
         out.insert(0, rng.choice(OWN_LINES))
         # paragraphs of 2-3 sentences
         paras, i = [], 0
