@@ -134,14 +134,16 @@ def main():
 @main.command("cluster")
 @input_options
 @click.option("--threshold", type=click.FloatRange(0.0, 1.0, min_open=True), default=None,
-              help="Similarity needed to link two documents (default 0.1; 0.5+ keeps only near-copies).")
+              help="Similarity needed to link two documents (default 0.1). Learned verifier: P(duplicate) + "
+                   "P(rewrite) + P(same-source)/2, 0.9+ keeps confident copies; rule: containment, 0.5+ keeps only "
+                   "near-copies.")
 @click.option("--format", "-f", "fmt", type=click.Choice(FORMATS), default=None,
               help="Output format [default: table; with --output, from the file's extension].")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None,
               help="Write the result to FILE (the table still goes to stdout).")
 @click.option("--progress/--no-progress", default=None, help="Force the progress bar on or off.")
-@click.option("--verifier", type=click.Choice(["rule", "learned"]), default="rule", show_default=True,
-              help="How candidate pairs are verified: the containment rule or the shipped pair model.")
+@click.option("--verifier", type=click.Choice(["learned", "rule"]), default="learned", show_default=True,
+              help="How candidate pairs are verified: the shipped pair model or the containment rule.")
 @handle_errors
 def cluster_cmd(paths, id_field, text_field, title_field, date_field, source_field, input_format, on_error,
                 threshold, fmt, output, progress, verifier):
@@ -209,8 +211,8 @@ def _field_options(func):
 @click.option("--min-similarity", type=click.FloatRange(0.0, 1.0), default=0.3, show_default=True,
               help="Smallest sentence similarity (Dice of stemmed content words) shown as an aligned passage.")
 @click.option("--width", type=click.IntRange(40, 400), default=None, help="Width of the side-by-side table.")
-@click.option("--verifier", type=click.Choice(["rule", "learned"]), default="rule", show_default=True,
-              help="Whose verdict heads the report (the learned model's probabilities are always shown).")
+@click.option("--verifier", type=click.Choice(["learned", "rule"]), default="learned", show_default=True,
+              help="Whose verdict heads the report (the rule's measures and the model's evidence are always shown).")
 @click.option("--color/--no-color", default=None, help="Highlight shared words in colour (default: on a terminal).")
 @handle_errors
 def explain_cmd(a, b, paths, id_field, text_field, title_field, date_field, source_field, input_format, on_error,
@@ -265,8 +267,8 @@ def _terminal_width() -> int:
 @click.option("--labels", "labels_path", required=True, type=click.Path(dir_okay=False),
               help="Gold clusters: CSV with header id,cluster[,relation] or JSONL {id, cluster, relation}.")
 @input_options
-@click.option("--verifier", type=click.Choice(["rule", "learned"]), default="rule", show_default=True,
-              help="How candidate pairs are verified: the containment rule or the shipped pair model.")
+@click.option("--verifier", type=click.Choice(["learned", "rule"]), default="learned", show_default=True,
+              help="How candidate pairs are verified: the shipped pair model or the containment rule.")
 @click.option("--format", "-f", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
               help="Output format.")
 @handle_errors

@@ -18,10 +18,11 @@ Relations (the model's classes):
 ``unrelated``
     anything else, in particular different stories on the same topic.
 
-A pair is linked when ``P(unrelated) < 1 - VerifyConfig.learned_threshold``... more exactly when
-``1 - P(unrelated) >= learned_threshold`` (default 0.5).  The link's relation is the most likely
-of the three linked classes and its similarity is ``P(duplicate) + P(rewrite) +
-0.5 * P(same-source)``, so copies rank above two outlets re-telling one press release.
+A pair is linked when ``1 - P(unrelated) >= VerifyConfig.learned_threshold`` (default 0.5) and
+its similarity reaches ``VerifyConfig.threshold`` (default 0.1, so only a raised ``--threshold``
+binds).  The link's relation is the most likely of the three linked classes and its similarity is
+``P(duplicate) + P(rewrite) + 0.5 * P(same-source)``, so copies rank above two outlets re-telling
+one press release.
 
 Model file (``dedupe/resources/verifier.json``)::
 
@@ -461,8 +462,9 @@ class LearnedVerifier:
             return []
         X = np.vstack([pair_features(profiles[int(i)], profiles[int(j)]) for i, j in pairs])
         links = []
+        floor = self.config.verify.threshold
         for (i, j), v in zip(pairs, verdicts(self.model, X, self.config.verify.learned_threshold)):
-            if v.linked:
+            if v.linked and v.similarity >= floor:
                 a, b = sorted((ids[int(i)], ids[int(j)]))
                 scores = dict(v.features)
                 scores.update({f"p_{k}": val for k, val in v.probabilities.items()})

@@ -199,7 +199,7 @@ def test_explain_json_and_ids_in_an_input(tmp_path):
     assert result.exit_code == 0, result.output
     out = json.loads(result.stdout)
     assert out["a"] == "x" and out["b"] == "y" and out["relation"] == "unrelated" and out["linked"] is False
-    assert out["verifier"] == "rule" and out["model"]["relation"] == "unrelated"
+    assert out["verifier"] == "learned" and out["model"]["relation"] == "unrelated"
 
 
 def test_explain_unknown_id_is_one_line_error(tmp_path):

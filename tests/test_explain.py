@@ -40,7 +40,8 @@ def test_alignment_pairs_reworded_sentences():
 
 def test_explain_the_seed_rewrite(seeds):
     ex = explain_pair(seeds["001"], seeds["003"])
-    assert ex.method == "rule" and ex.linked and ex.relation == "rewrite"
+    assert ex.method == "learned" and ex.linked and ex.relation == "rewrite" and ex.model_relation == "rewrite"
+    assert ex.rule["linked"] and ex.rule["relation"] == "rewrite"
     assert len(ex.passages) >= 5
     # in order: the rewrite keeps the source's paragraph order
     order = [p.b_index for p in ex.passages if p.similarity >= 0.4]
@@ -59,3 +60,11 @@ def test_explain_different_story_is_not_linked(seeds):
     ex = explain_pair(seeds["003"], seeds["004"])
     assert not ex.linked and ex.relation == "unrelated"
     assert "not the same story" in render_text(ex)
+    # the drivers explain "unrelated": the strongest pushes towards it
+    assert max(ex.drivers, key=lambda d: abs(d[2]))[2] > 0
+
+
+def test_explain_with_the_rule_as_verdict(seeds):
+    ex = explain_pair(seeds["001"], seeds["003"], Config().with_(**{"verify.method": "rule"}))
+    assert ex.method == "rule" and ex.relation == "rewrite" and ex.similarity == ex.rule["similarity"]
+    assert "rule verifier" in render_text(ex).splitlines()[2]

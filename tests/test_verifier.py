@@ -174,6 +174,17 @@ def test_shipped_model_verdicts(profiler):
     assert same.similarity > rew.similarity > other.similarity
 
 
+def test_seeds_with_the_learned_verifier(seeds_dir):
+    import dedupe
+
+    result = dedupe.Deduplicator(Config()).run(dedupe.read_documents([seeds_dir]))
+    assert result.clusters[0].ids == ("000_fca7c5568b56ce35", "001_5a6b6dda3da054a3", "002_0534867a3f2c0450",
+                                      "003_0e85794110f32b6f")
+    m1 = result.clusters[0].members[1]
+    assert m1.closest == "003_0e85794110f32b6f" and m1.relation == "rewrite"
+    assert all(0.0 < link.similarity <= 1.0 and "p_unrelated" in link.scores for link in result.links)
+
+
 def test_learned_verifier_refuses_other_settings():
     with pytest.raises(ModelError):
         LearnedVerifier(Config().with_(**{"minhash.num_perm": 64}))

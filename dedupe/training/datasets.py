@@ -27,7 +27,8 @@ import zlib
 from dataclasses import dataclass
 
 from dedupe.training.corpora import Article, load_bbc, load_msrp, load_reuters
-from dedupe.training.generate import make_copy, make_same_source, paragraphs, rewrite, rewrite_headline, sentences
+from dedupe.training.generate import (degrade, make_copy, make_same_source, paragraphs, rewrite, rewrite_headline,
+                                      sentences)
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,34 @@ def build_pairs(data, seed: int, n_articles: int = 400, split: str = "train", n_
             heavy.insert(rng.randint(0, len(heavy)), para)
         pairs.append(Pair(full if rng.random() < 0.7 else syn, _headed(art.title, "\n\n".join(heavy), rng),
                           "rewrite", "rewrite-heavy"))
+        # free paraphrase: rewritten twice, wording degraded, own material on both sides
+        own = extra(art.topic, art.id, 3)
+        vocab = [w for p in own for w in p.split(" ") if w.isalpha() and w.islower()] or None
+        free = rewrite(rewrite(part, rng, 1.0), rng, 1.0)
+        free_paras = paragraphs(degrade(free, rng, rng.uniform(0.2, 0.5), vocab))
+        for para in own[:rng.randint(1, 3)]:
+            free_paras.insert(rng.randint(0, len(free_paras)), para)
+        src_paras = paragraphs(full) + extra(art.topic, art.id, rng.randint(0, 2))
+        pairs.append(Pair("\n\n".join(src_paras), _headed(art.title, "\n\n".join(free_paras), rng),
+                          "rewrite", "rewrite-free"))
+        # two free write-ups of one source: 1-3 verbatim quotes, little else in common
+        sents = [x for p in paragraphs(art.text) for x in sentences(p)]
+        if len(sents) >= 6:
+            q = set(rng.sample(range(len(sents)), rng.randint(1, 3)))
+            sides = []
+            for _ in range(2):
+                chosen_s = [i for i in range(len(sents)) if i in q or rng.random() < 0.35]
+                body_s = []
+                for i in chosen_s:
+                    if i in q:
+                        body_s.append(sents[i])
+                    else:
+                        body_s.append(degrade(rewrite(rewrite(sents[i], rng, 1.0), rng, 1.0), rng, 0.3, vocab))
+                paras_s = [" ".join(body_s[k:k + 3]) for k in range(0, len(body_s), 3)]
+                for para in extra(art.topic, art.id, rng.randint(2, 5)):
+                    paras_s.insert(rng.randint(0, len(paras_s)), para)
+                sides.append(_headed(art.title, "\n\n".join(paras_s), rng))
+            pairs.append(Pair(sides[0], sides[1], "same-source", "same-source-free"))
         context = [s for p in extra(art.topic, art.id, 3) for s in sentences(p)]
         x, y = make_same_source(art.text, rng, context)
         pairs.append(Pair(_headed(art.title, x, rng), _headed(art.title, y, rng), "same-source", "same-source"))

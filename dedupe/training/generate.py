@@ -625,6 +625,24 @@ def rewrite(text: str, rng: random.Random, strength: float | None = None) -> str
     return _join(out_paras)
 
 
+def degrade(text: str, rng: random.Random, rate: float = 0.3, vocabulary: list[str] | None = None) -> str:
+    """Loss of wording as in a machine-translated or freely paraphrased copy: each word is dropped
+    with probability ``rate / 2`` and replaced by a word of ``vocabulary`` (e.g. words of other
+    articles on the topic) with probability ``rate / 2``; sentence order and most names stay."""
+    out = []
+    for para in paragraphs(text):
+        words = []
+        for w in para.split(" "):
+            r = rng.random()
+            if r < rate / 2 and not w[:1].isupper():
+                continue
+            if r < rate and vocabulary and not w[:1].isupper():
+                w = rng.choice(vocabulary)
+            words.append(w)
+        out.append(" ".join(words))
+    return _join(out)
+
+
 def rewrite_headline(title: str, rng: random.Random) -> str:
     """A changed headline, as syndicating and rewriting outlets do."""
     words = _substitute(title, rng, 0.7)
