@@ -18,9 +18,10 @@ Relations (the model's classes):
 ``unrelated``
     anything else, in particular different stories on the same topic.
 
-A pair is linked when ``1 - P(unrelated) >= VerifyConfig.learned_threshold`` (default 0.5) and
-its similarity reaches ``VerifyConfig.threshold`` (default 0.1, so only a raised ``--threshold``
-binds).  The link's relation is the most likely of the three linked classes and its similarity is
+A pair is linked when ``1 - P(unrelated) >= VerifyConfig.learned_threshold`` (default 0.5), its
+similarity reaches ``VerifyConfig.threshold`` (default 0.1, so only a raised ``--threshold``
+binds) and, unless it is a near-copy by 5-gram containment, its rare words agree (the rule's
+guard, see :func:`dedupe.compare.decide`).  The link's relation is the most likely of the three linked classes and its similarity is
 ``P(duplicate) + P(rewrite) + 0.5 * P(same-source)``, so copies rank above two outlets re-telling
 one press release.
 
@@ -446,6 +447,27 @@ def verdicts(model: VerifierModel, X: np.ndarray, threshold: float = 0.5) -> lis
     return out
 
 
+def accept(v: Verdict, pa: Profile, pb: Profile, vc) -> bool:
+    """Whether the pipeline links a pair the model judged ``v`` (see the module docstring)."""
+    return v.linked and v.similarity >= vc.threshold and _guard(pa, pb, vc)
+
+
+def _guard(pa: Profile, pb: Profile, vc) -> bool:
+    """The rule's rare-word guard (:func:`dedupe.compare.decide`), applied to every link that is
+    not a near-copy (5-gram containment below ``duplicate_at``): templated wire items (earnings
+    tables, price lists) share wording and layout but not their names and figures."""
+    sa, sb = pa.features.shingles, pb.features.shingles
+    small_s = min(len(sa), len(sb))
+    if small_s and int(np.intersect1d(sa, sb, assume_unique=True).size) / small_s >= vc.duplicate_at:
+        return True
+    ra, rb = pa.features.rare, pb.features.rare
+    small = min(len(ra), len(rb))
+    if small == 0:
+        return False
+    shared = int(np.intersect1d(ra, rb, assume_unique=True).size)
+    return shared / small >= vc.rare_threshold and shared >= vc.min_rare
+
+
 class LearnedVerifier:
     """Verifies candidate pairs with the model; the batch pipeline's default verifier."""
 
@@ -462,9 +484,9 @@ class LearnedVerifier:
             return []
         X = np.vstack([pair_features(profiles[int(i)], profiles[int(j)]) for i, j in pairs])
         links = []
-        floor = self.config.verify.threshold
-        for (i, j), v in zip(pairs, verdicts(self.model, X, self.config.verify.learned_threshold)):
-            if v.linked and v.similarity >= floor:
+        vc = self.config.verify
+        for (i, j), v in zip(pairs, verdicts(self.model, X, vc.learned_threshold)):
+            if accept(v, profiles[int(i)], profiles[int(j)], vc):
                 a, b = sorted((ids[int(i)], ids[int(j)]))
                 scores = dict(v.features)
                 scores.update({f"p_{k}": val for k, val in v.probabilities.items()})

@@ -13,6 +13,9 @@ and negatives (``unrelated``):
   commodity price lists) and same-company stories land here;
 * ``hard-rewrite``: the same, with one side a generated copy (so copying artefacts alone never
   mean "same story");
+* ``hard-short``: the same among short wire items (20-80 words: earnings tables, price lists),
+  whose template wording is shared by different stories (plus ``syndicated-short`` copies of
+  such items as positives);
 * ``random``: two random articles of the same topic.
 
 Articles are split by a hash of their id: ``split="train"`` uses 4/5 of them, ``split="eval"``
@@ -45,7 +48,7 @@ def in_split(article_id: str, split: str) -> bool:
 
 
 def load_articles(data, split: str) -> list[Article]:
-    arts = [a for a in load_bbc(data) + load_reuters(data) if in_split(a.id, split)]
+    arts = [a for a in load_bbc(data) + load_reuters(data, min_words=20) if in_split(a.id, split)]
     return arts
 
 
@@ -150,6 +153,16 @@ def build_pairs(data, seed: int, n_articles: int = 400, split: str = "train", n_
                               "hard-rewrite"))
         else:
             pairs.append(Pair(_full(a), _full(b), "unrelated", "hard"))
+    # short templated wire items (earnings tables, price lists): same-topic neighbours are
+    # different stories; a syndicated copy of one is still a duplicate
+    short = [a for a in arts if 20 <= len(a.text.split()) < 80]
+    if len(short) > 10:
+        hs = hard_negatives([a.text for a in short], [a.topic for a in short], rng, int(n_neg * 0.3))
+        for i, j, _ in hs:
+            pairs.append(Pair(_full(short[i]), _full(short[j]), "unrelated", "hard-short"))
+        for a in rng.sample(short, min(len(short), max(1, len(chosen) // 5))):
+            pairs.append(Pair(_full(a), _headed(a.title, make_copy(a.text, rng, "duplicate"), rng), "duplicate",
+                              "syndicated-short"))
     topics = [t for t, v in by_topic.items() if len(v) >= 2]
     for _ in range(int(n_neg * 0.3) if topics else 0):
         t = rng.choice(topics)
