@@ -152,10 +152,13 @@ def main(argv=None) -> int:
                f" --msrp-weight {args.msrp_weight}")
     recipe = {
         "documents": f"dedupe.training.datasets.build_pairs(seed={args.seed}, n_articles={args.articles}, "
-                     "split='train'): BBC News + Reuters-21578 articles (4/5 split by crc32(id) % 5 != 0) with "
-                     "generated syndicated/partial copies (duplicate), rewritten copies (rewrite), two write-ups "
-                     "of one source (same-source), same-topic nearest neighbours by TF-IDF cosine, with and "
-                     "without generated copies, and random same-topic pairs (unrelated)",
+                     "split='train'): BBC News + Reuters-21578 articles (4/5 split by crc32(id) % 5 != 0). "
+                     "duplicate: syndicated and partial copies (also of short wire items); rewrite: rule-based "
+                     "rewrites, heavy rewrites of part of the story padded with other articles' paragraphs, and "
+                     "free rewrites (reworded twice, wording degraded, padding on both sides); same-source: two "
+                     "write-ups quoting the same passages, and free ones sharing only 1-3 verbatim quotes; "
+                     "unrelated: same-topic nearest neighbours by TF-IDF cosine (with and without generated "
+                     "copies, and among short templated wire items) and random same-topic pairs",
         "msrp": "MSRP train split: paraphrase -> rewrite, other -> unrelated",
         "counts": {c: int(np.sum(y == i)) for i, c in enumerate(CLASSES)},
         "document_pairs": len(docs), "msrp_pairs": len(msrp),
