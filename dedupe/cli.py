@@ -142,8 +142,9 @@ def main():
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None,
               help="Write the result to FILE (the table still goes to stdout).")
 @click.option("--progress/--no-progress", default=None, help="Force the progress bar on or off.")
-@click.option("--verifier", type=click.Choice(["learned", "rule"]), default="learned", show_default=True,
-              help="How candidate pairs are verified: the shipped pair model or the containment rule.")
+@click.option("--verifier", type=click.Choice(["learned", "rule"]), default=None,
+              help="How candidate pairs are verified: the shipped pair model or the containment rule "
+                   "[default: Config().verify.method, learned].")
 @handle_errors
 def cluster_cmd(paths, id_field, text_field, title_field, date_field, source_field, input_format, on_error,
                 threshold, fmt, output, progress, verifier):
@@ -153,7 +154,7 @@ def cluster_cmd(paths, id_field, text_field, title_field, date_field, source_fie
     optionally .gz), or - for JSONL on standard input.  Every document lands in exactly one
     cluster; one standing alone is a cluster of size 1.
     """
-    config = Config().with_(**{"verify.method": verifier})
+    config = _with_verifier(Config(), verifier)
     if threshold is not None:
         config = config.with_(**{"verify.threshold": threshold})
     out_fmt = fmt
@@ -184,6 +185,10 @@ def cluster_cmd(paths, id_field, text_field, title_field, date_field, source_fie
 # ---------------------------------------------------------------------------------------------
 # issue 3: explain and evaluate
 # ---------------------------------------------------------------------------------------------
+def _with_verifier(config: Config, verifier: str | None) -> Config:
+    return config if verifier is None else config.with_(**{"verify.method": verifier})
+
+
 def _field_options(func):
     options = [
         click.option("--id-field", default="id", show_default=True, help="JSONL/CSV field holding the document id."),
@@ -211,8 +216,9 @@ def _field_options(func):
 @click.option("--min-similarity", type=click.FloatRange(0.0, 1.0), default=0.3, show_default=True,
               help="Smallest sentence similarity (Dice of stemmed content words) shown as an aligned passage.")
 @click.option("--width", type=click.IntRange(40, 400), default=None, help="Width of the side-by-side table.")
-@click.option("--verifier", type=click.Choice(["learned", "rule"]), default="learned", show_default=True,
-              help="Whose verdict heads the report (the rule's measures and the model's evidence are always shown).")
+@click.option("--verifier", type=click.Choice(["learned", "rule"]), default=None,
+              help="Whose verdict heads the report (the rule's measures and the model's evidence are always "
+                   "shown) [default: Config().verify.method, learned].")
 @click.option("--color/--no-color", default=None, help="Highlight shared words in colour (default: on a terminal).")
 @handle_errors
 def explain_cmd(a, b, paths, id_field, text_field, title_field, date_field, source_field, input_format, on_error,
@@ -231,7 +237,7 @@ def explain_cmd(a, b, paths, id_field, text_field, title_field, date_field, sour
 
     from dedupe.explain import explain_pair, render_text
 
-    config = Config().with_(**{"verify.method": verifier})
+    config = _with_verifier(Config(), verifier)
     if paths:
         docs, reader = read_inputs(paths, id_field, text_field, title_field, date_field, source_field,
                                    input_format, on_error, config.max_chars)
@@ -267,8 +273,9 @@ def _terminal_width() -> int:
 @click.option("--labels", "labels_path", required=True, type=click.Path(dir_okay=False),
               help="Gold clusters: CSV with header id,cluster[,relation] or JSONL {id, cluster, relation}.")
 @input_options
-@click.option("--verifier", type=click.Choice(["learned", "rule"]), default="learned", show_default=True,
-              help="How candidate pairs are verified: the shipped pair model or the containment rule.")
+@click.option("--verifier", type=click.Choice(["learned", "rule"]), default=None,
+              help="How candidate pairs are verified: the shipped pair model or the containment rule "
+                   "[default: Config().verify.method, learned].")
 @click.option("--format", "-f", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
               help="Output format.")
 @handle_errors
@@ -287,7 +294,7 @@ def evaluate_cmd(labels_path, paths, id_field, text_field, title_field, date_fie
     from dedupe.metrics import evaluate, load_labels
 
     labels = load_labels(labels_path)
-    config = Config().with_(**{"verify.method": verifier})
+    config = _with_verifier(Config(), verifier)
     docs, reader = read_inputs(paths, id_field, text_field, title_field, date_field, source_field,
                                input_format, on_error, config.max_chars)
     if not docs:
