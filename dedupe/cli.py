@@ -126,28 +126,35 @@ def main():
     \b
     dedupe cluster DIR            group a pile of articles into stories
     dedupe cluster a.jsonl -f csv -o stories.csv
+    dedupe explain A.txt B.txt    why two articles are (not) the same story
+    dedupe evaluate --labels labels.csv DIR
     """
 
 
 @main.command("cluster")
 @input_options
 @click.option("--threshold", type=click.FloatRange(0.0, 1.0, min_open=True), default=None,
-              help="Similarity needed to link two documents (default 0.1; 0.5+ keeps only near-copies).")
+              help="Similarity needed to link two documents (default 0.1). Learned verifier: P(duplicate) + "
+                   "P(rewrite) + P(same-source)/2, 0.9+ keeps confident copies; rule: containment, 0.5+ keeps only "
+                   "near-copies.")
 @click.option("--format", "-f", "fmt", type=click.Choice(FORMATS), default=None,
               help="Output format [default: table; with --output, from the file's extension].")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None,
               help="Write the result to FILE (the table still goes to stdout).")
 @click.option("--progress/--no-progress", default=None, help="Force the progress bar on or off.")
+@click.option("--verifier", type=click.Choice(["learned", "rule"]), default=None,
+              help="How candidate pairs are verified: the shipped pair model or the containment rule "
+                   "[default: Config().verify.method, learned].")
 @handle_errors
 def cluster_cmd(paths, id_field, text_field, title_field, date_field, source_field, input_format, on_error,
-                threshold, fmt, output, progress):
+                threshold, fmt, output, progress, verifier):
     """Group the documents under PATHS into stories.
 
     PATHS are files, directories (searched recursively for .txt, .md, .html, .jsonl and .csv,
     optionally .gz), or - for JSONL on standard input.  Every document lands in exactly one
     cluster; one standing alone is a cluster of size 1.
     """
-    config = Config()
+    config = _with_verifier(Config(), verifier)
     if threshold is not None:
         config = config.with_(**{"verify.threshold": threshold})
     out_fmt = fmt
@@ -173,6 +180,147 @@ def cluster_cmd(paths, id_field, text_field, title_field, date_field, source_fie
         click.echo(f"wrote {out_fmt} for {len(result.documents)} documents to {output}", err=True)
     else:
         click.echo(render(result, out_fmt or "table"), nl=False)
+
+
+# ---------------------------------------------------------------------------------------------
+# issue 3: explain and evaluate
+# ---------------------------------------------------------------------------------------------
+def _with_verifier(config: Config, verifier: str | None) -> Config:
+    return config if verifier is None else config.with_(**{"verify.method": verifier})
+
+
+def _field_options(func):
+    options = [
+        click.option("--id-field", default="id", show_default=True, help="JSONL/CSV field holding the document id."),
+        click.option("--text-field", default="text", show_default=True, help="JSONL/CSV field holding the text."),
+        click.option("--title-field", default=None, help="JSONL/CSV field holding the headline."),
+        click.option("--date-field", default=None, help="JSONL/CSV field holding the publication date."),
+        click.option("--source-field", default=None, help="JSONL/CSV field naming the outlet."),
+        click.option("--input-format", type=click.Choice(["jsonl", "csv", "text", "html"]), default=None,
+                     help="Read every input as this format (default: by extension)."),
+        click.option("--on-error", type=click.Choice(["skip", "fail"]), default="skip", show_default=True,
+                     help="Bad records: skip them and report at the end, or stop at the first."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+@main.command("explain")
+@click.argument("a")
+@click.argument("b")
+@click.argument("paths", nargs=-1, type=click.Path(allow_dash=True))
+@_field_options
+@click.option("--format", "-f", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="Output format.")
+@click.option("--min-similarity", type=click.FloatRange(0.0, 1.0), default=0.3, show_default=True,
+              help="Smallest sentence similarity (Dice of stemmed content words) shown as an aligned passage.")
+@click.option("--width", type=click.IntRange(40, 400), default=None, help="Width of the side-by-side table.")
+@click.option("--verifier", type=click.Choice(["learned", "rule"]), default=None,
+              help="Whose verdict heads the report (the rule's measures and the model's evidence are always "
+                   "shown) [default: Config().verify.method, learned].")
+@click.option("--color/--no-color", default=None, help="Highlight shared words in colour (default: on a terminal).")
+@handle_errors
+def explain_cmd(a, b, paths, id_field, text_field, title_field, date_field, source_field, input_format, on_error,
+                fmt, min_similarity, width, color, verifier):
+    """Explain why documents A and B are (or are not) the same story.
+
+    \b
+    dedupe explain one.txt two.txt             A and B are files
+    dedupe explain ID1 ID2 corpus.jsonl DIR    A and B are ids in the inputs PATHS
+
+    Prints the verdict (duplicate, rewrite, same-source or unrelated, with probabilities), the
+    features that drove it and the aligned passages: each sentence of A beside the closest
+    sentence of B, shared words in [brackets].
+    """
+    import json as _json
+
+    from dedupe.explain import explain_pair, render_text
+
+    config = _with_verifier(Config(), verifier)
+    if paths:
+        docs, reader = read_inputs(paths, id_field, text_field, title_field, date_field, source_field,
+                                   input_format, on_error, config.max_chars)
+        report_problems(reader, len(docs))
+        by_id = {d.id: d for d in docs}
+        missing = [x for x in (a, b) if x not in by_id]
+        if missing:
+            _fail(f"no document with id {missing[0]!r} in {', '.join(paths)} (ids look like {next(iter(by_id), '?')!r})")
+        da, db = by_id[a], by_id[b]
+    else:
+        docs, reader = read_inputs([a, b], id_field, text_field, title_field, date_field, source_field,
+                                   input_format, "fail", config.max_chars)
+        if len(docs) != 2:
+            _fail(f"A and B must be two files holding one document each (read {len(docs)}); "
+                  "for records in JSONL/CSV give their ids and the file: dedupe explain ID1 ID2 FILE")
+        da, db = docs
+    ex = explain_pair(da, db, config, min_similarity=min_similarity)
+    if fmt == "json":
+        click.echo(_json.dumps(ex.to_dict(), ensure_ascii=False, indent=1))
+    else:
+        use_color = sys.stdout.isatty() if color is None else color
+        term = width or min(160, max(80, _terminal_width()))
+        click.echo(render_text(ex, width=term, color=use_color), nl=False)
+
+
+def _terminal_width() -> int:
+    import shutil
+
+    return shutil.get_terminal_size((100, 24)).columns
+
+
+@main.command("evaluate")
+@click.option("--labels", "labels_path", required=True, type=click.Path(dir_okay=False),
+              help="Gold clusters: CSV with header id,cluster[,relation] or JSONL {id, cluster, relation}.")
+@input_options
+@click.option("--verifier", type=click.Choice(["learned", "rule"]), default=None,
+              help="How candidate pairs are verified: the shipped pair model or the containment rule "
+                   "[default: Config().verify.method, learned].")
+@click.option("--format", "-f", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
+              help="Output format.")
+@handle_errors
+def evaluate_cmd(labels_path, paths, id_field, text_field, title_field, date_field, source_field, input_format,
+                 on_error, verifier, fmt):
+    """Cluster PATHS and score the result against gold labels.
+
+    Prints the adjusted Rand index, pairwise precision, recall and F1 (pairs of documents put in
+    one cluster) and, when the labels have a relation column, the recall of each relation.
+    Documents without a label are clustered but not scored.
+    """
+    import json as _json
+
+    from tabulate import tabulate
+
+    from dedupe.metrics import evaluate, load_labels
+
+    labels = load_labels(labels_path)
+    config = _with_verifier(Config(), verifier)
+    docs, reader = read_inputs(paths, id_field, text_field, title_field, date_field, source_field,
+                               input_format, on_error, config.max_chars)
+    if not docs:
+        report_problems(reader, 0)
+        _fail("no documents to evaluate")
+    result = Deduplicator(config).run(docs)
+    report_problems(reader, len(docs))
+    predicted = {m.id: c.id for c in result.clusters for m in c.members}
+    missing = [i for i in labels.cluster if i not in predicted]
+    if len(missing) == len(labels.cluster):
+        _fail(f"none of the {len(labels.cluster)} labelled ids is among the documents read "
+              f"(labels have {next(iter(labels.cluster))!r}, documents {next(iter(predicted))!r})")
+    if missing:
+        click.echo(f"warning: {len(missing)} labelled id(s) not among the documents, e.g. {missing[0]!r}", err=True)
+    ev = evaluate(labels, predicted)
+    if ev.unlabelled:
+        click.echo(f"warning: {ev.unlabelled} document(s) have no label and are not scored", err=True)
+    if fmt == "json":
+        out = {"documents": ev.n_docs, "ari": round(ev.ari, 6), "precision": round(ev.precision, 6),
+               "recall": round(ev.recall, 6), "f1": round(ev.f1, 6), "true_pairs": ev.true_pairs,
+               "predicted_pairs": ev.predicted_pairs,
+               "relation_recall": {k: {"recall": round(r, 6), "pairs": n} for k, (r, n) in ev.relation_recall.items()}}
+        click.echo(_json.dumps(out, indent=1))
+    else:
+        click.echo(tabulate(ev.rows(), headers=["metric", "value"], tablefmt="simple", disable_numparse=True))
+# --------------------------------------------------------------------------- end of issue 3 section
 
 
 if __name__ == "__main__":  # pragma: no cover

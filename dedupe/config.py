@@ -100,10 +100,21 @@ class VerifyConfig:
     min_pairs: int = 8
     rare_threshold: float = 0.25
     min_rare: int = 3
+    #: ``learned`` (the shipped model of :mod:`dedupe.verifier`, the default: it beats the rule on
+    #: every figure of ``benchmarks/quality.py``) or ``rule`` (:func:`dedupe.compare.decide`).
+    method: str = "learned"
+    #: With ``method="learned"``: link when 1 - P(unrelated) reaches this probability.
+    learned_threshold: float = 0.5
+    #: With ``method="learned"``: a model file to use instead of the shipped one.
+    model: str | None = None
 
     def __post_init__(self) -> None:
         if not 0.0 < self.threshold <= 1.0:
             raise ConfigError(f"threshold={self.threshold} must be in (0, 1]")
+        if self.method not in ("learned", "rule"):
+            raise ConfigError(f"verifier method {self.method!r} must be 'learned' or 'rule'")
+        if not 0.0 < self.learned_threshold < 1.0:
+            raise ConfigError(f"learned_threshold={self.learned_threshold} must be in (0, 1)")
 
 
 @dataclass(frozen=True)

@@ -174,3 +174,96 @@ def test_progress_bar_draws_only_when_enabled():
     bar("reading", 10, 10)
     bar.close()
     assert loud.getvalue() == "\rreading    [##############################]        10/10\n"
+
+
+# --- issue 3: explain and evaluate -------------------------------------------------------------
+def _seed(seeds_dir, prefix):
+    return str(next(seeds_dir.glob(f"{prefix}_*.txt")))
+
+
+def test_explain_two_files(seeds_dir):
+    a, b = _seed(seeds_dir, "001"), _seed(seeds_dir, "003")
+    result = run(["explain", a, b, "--no-color", "--width", "120"])
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ""
+    lines = result.stdout.splitlines()
+    assert lines[0] == "A: 001_5a6b6dda3da054a3" and lines[1] == "B: 003_0e85794110f32b6f"
+    assert lines[2].startswith("verdict: rewrite (similarity ")
+    assert "aligned passages:" in result.stdout and "[leica" in result.stdout.lower()
+
+
+def test_explain_json_and_ids_in_an_input(tmp_path):
+    src = tmp_path / "d.jsonl"
+    src.write_text(json.dumps({"id": "x", "text": STORY}) + "\n" + json.dumps({"id": "y", "text": OTHER}) + "\n")
+    result = run(["explain", "x", "y", str(src), "-f", "json"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert out["a"] == "x" and out["b"] == "y" and out["relation"] == "unrelated" and out["linked"] is False
+    assert out["verifier"] == "learned" and out["model"]["relation"] == "unrelated"
+
+
+def test_explain_unknown_id_is_one_line_error(tmp_path):
+    src = tmp_path / "d.jsonl"
+    src.write_text(json.dumps({"id": "x", "text": STORY}) + "\n")
+    result = run(["explain", "x", "nope", str(src)])
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr == f"error: no document with id 'nope' in {src} (ids look like 'x')\n"
+
+
+def test_explain_missing_file_is_one_line_error(tmp_path):
+    result = run(["explain", str(tmp_path / "a.txt"), str(tmp_path / "b.txt")])
+    assert result.exit_code == 1
+    assert result.stderr == f"error: {tmp_path / 'a.txt'}: no such file or directory (check the path)\n"
+
+
+def test_evaluate_seeds_exact(seeds_dir):
+    labels = seeds_dir.parent / "labels" / "xiaomi-leica.csv"
+    result = run(["evaluate", "--labels", str(labels), str(seeds_dir)])
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ""
+    assert result.stdout == (
+        "metric              value\n"
+        "------------------  -------\n"
+        "documents scored    5\n"
+        "ARI                 1.0000\n"
+        "pairwise precision  1.0000\n"
+        "pairwise recall     1.0000\n"
+        "pairwise F1         1.0000\n"
+        "true pairs          6\n"
+        "predicted pairs     6\n")
+
+
+def test_evaluate_json_and_relation_recall(tmp_path):
+    d = _corpus(tmp_path)
+    labels = tmp_path / "l.csv"
+    labels.write_text("id,cluster,relation\na,s,original\nb,s,duplicate\nc,t,original\n")
+    result = run(["evaluate", "--labels", str(labels), str(d), "-f", "json"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert out["ari"] == 1.0 and out["f1"] == 1.0 and out["relation_recall"] == {"duplicate": {"recall": 1.0, "pairs": 1}}
+
+
+def test_evaluate_bad_labels(tmp_path):
+    d = _corpus(tmp_path)
+    labels = tmp_path / "l.csv"
+    labels.write_text("name,group\na,1\n")
+    result = run(["evaluate", "--labels", str(labels), str(d)])
+    assert result.exit_code == 1
+    assert result.stderr == (f"error: {labels}:1: header 'name,group' has no id and cluster columns "
+                             "(the first line must be id,cluster (optionally ,relation))\n")
+
+
+def test_evaluate_labels_match_no_document(tmp_path):
+    d = _corpus(tmp_path)
+    labels = tmp_path / "l.csv"
+    labels.write_text("id,cluster\nzz,1\n")
+    result = run(["evaluate", "--labels", str(labels), str(d)])
+    assert result.exit_code == 1
+    assert result.stderr == "error: none of the 1 labelled ids is among the documents read (labels have 'zz', documents 'a')\n"
+
+
+def test_cluster_rule_verifier_option(seeds_dir):
+    result = run(["cluster", str(seeds_dir), "--verifier", "rule", "-f", "csv"])
+    assert result.exit_code == 0
+    assert result.stdout.count(",000_fca7c5568b56ce35,4,") == 4

@@ -6,7 +6,8 @@ Stages (each a pure function over lists, so the same code runs in a Spark partit
 2. collapse exact copies (identical normalised text) onto one representative;
 3. sign the representatives (:class:`dedupe.signature.Signer`), band the signatures and collect
    LSH candidates from both views (:mod:`dedupe.index.lsh`);
-4. verify every candidate on the exact sets (:mod:`dedupe.compare`);
+4. verify every candidate: with the learned pair verifier (:mod:`dedupe.verifier`, the default,
+   ``verify.method="learned"``) or the rule on the exact sets (:mod:`dedupe.compare`, ``"rule"``);
 5. cluster the verified links (:mod:`dedupe.cluster`).
 """
 
@@ -133,12 +134,22 @@ class Deduplicator:
         #: processes for normalising and featurising (``None``: one per CPU for large inputs)
         self.workers = workers
         self._shingler: Shingler | None = None
+        self._verifier = None
 
     @property
     def shingler(self) -> Shingler:
         if self._shingler is None:
             self._shingler = Shingler(self.config.shingle)
         return self._shingler
+
+    @property
+    def verifier(self):
+        """The learned verifier (loaded on first use; raises ModelError for a mismatched model)."""
+        if self._verifier is None:
+            from dedupe.verifier import LearnedVerifier, Profiler
+
+            self._verifier = LearnedVerifier(self.config, profiler=Profiler(self.config, self.shingler))
+        return self._verifier
 
     def _tick(self, stage: str, done: int, total: int) -> None:
         if self.progress is not None:
@@ -180,6 +191,9 @@ class Deduplicator:
         rep_of: list[int] = []
         reps: list[int] = []
         by_digest: dict[bytes, int] = {}
+        learned = config.verify.method == "learned"
+        if learned:
+            self.verifier  # fail early on a missing or mismatched model
         builder = _BatchBuilder()
         params = config.lsh_params()
         signer = Signer(config)
@@ -225,7 +239,17 @@ class Deduplicator:
         # 4. verification on the exact sets
         rep_ids = [ids[r] for r in reps]
         self._tick("verifying", 0, len(candidates))
-        links.extend(verify_pairs(candidates, features, rep_ids, config.verify))
+        if learned and len(candidates):
+            involved = np.unique(candidates)
+            profiler = self.verifier.profiler
+            profiles = [None] * len(reps)
+            for k in involved:
+                doc = docs[reps[int(k)]]
+                norm = normalize_text(doc.text, config.normalize)
+                profiles[int(k)] = profiler.profile(doc.text, norm, features[int(k)], doc.date)
+            links.extend(self.verifier.verify_pairs(candidates, profiles, rep_ids))
+        elif not learned:
+            links.extend(verify_pairs(candidates, features, rep_ids, config.verify))
         self._tick("verifying", len(candidates), len(candidates))
 
         # 5. clusters

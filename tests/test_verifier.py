@@ -1,0 +1,214 @@
+"""The pair verifier: the views it reads, its features, its model format and the shipped model."""
+
+import json
+import random
+
+import numpy as np
+import pytest
+
+from dedupe.config import Config
+from dedupe.errors import ModelError
+from dedupe.normalize import normalize_text
+from dedupe.shingle import Shingler
+from dedupe.verifier import (CLASSES, FEATURES, LearnedVerifier, Profiler, VerifierModel, load_model,
+                             pair_features, verdicts)
+
+TEXT = ("Xiaomi and Leica announced a long-term strategic partnership on Tuesday to co-develop "
+        "flagship smartphone cameras. The first phone built with Leica optics will launch in July, "
+        "the Chinese company said in a statement. Leica has worked with Huawei and Sharp before. "
+        "Analysts expect the deal to help Xiaomi compete with Apple and Samsung in the premium market.")
+REWORDED = ("Leica and Xiaomi have revealed a lasting strategic alliance to jointly build premium "
+            "smartphone cameras. The Chinese firm stated that the initial handset with Leica optics is due in July. "
+            "This is not Leica's first presence in the mobile market: it previously partnered with Huawei and Sharp. "
+            "According to analysts, the agreement should allow Xiaomi to rival Samsung and Apple at the top end.")
+OTHER = ("Heavy snow closed the mountain pass for a third day and officials warned drivers to stay away "
+         "until ploughs clear the drifts near the summit tunnel. Schools in the valley stayed shut.")
+
+
+@pytest.fixture(scope="module")
+def shingler():
+    return Shingler(Config().shingle)
+
+
+def _f(shingler, text):
+    return shingler.features(normalize_text(text))
+
+
+# -- the views the verifier reads -------------------------------------------------------------
+def test_shingles_view_survives_boilerplate_but_not_rewording(shingler):
+    a, b, r = _f(shingler, TEXT), _f(shingler, "Share this article\n\n" + TEXT + "\n\nComments 0"), _f(shingler, REWORDED)
+    assert np.isin(a.shingles, b.shingles).mean() > 0.95
+    assert np.isin(a.shingles, r.shingles).mean() < 0.1
+
+
+def test_pairs_view_keeps_reworded_content_pairs(shingler):
+    a, r, o = _f(shingler, TEXT), _f(shingler, REWORDED), _f(shingler, OTHER)
+    rew = np.isin(a.pairs, r.pairs).mean()
+    assert rew > np.isin(a.shingles, r.shingles).mean() + 0.05
+    assert np.isin(a.pairs, o.pairs).mean() == 0.0
+
+
+def test_terms_view_overlaps_for_a_rewrite_not_for_another_story(shingler):
+    a, r, o = _f(shingler, TEXT), _f(shingler, REWORDED), _f(shingler, OTHER)
+    assert len(np.intersect1d(a.terms, r.terms)) >= 5
+    assert len(np.intersect1d(a.terms, o.terms)) == 0
+
+
+# -- features ---------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def profiler():
+    return Profiler(Config())
+
+
+def test_features_are_symmetric_and_named(profiler):
+    pa, pb = profiler.profile(TEXT), profiler.profile(REWORDED)
+    x, y = pair_features(pa, pb), pair_features(pb, pa)
+    assert x.shape == (len(FEATURES),)
+    np.testing.assert_allclose(x, y)
+
+
+def test_features_order_identical_rewrite_unrelated(profiler):
+    p, r, o = profiler.profile(TEXT), profiler.profile(REWORDED), profiler.profile(OTHER)
+    same, rew, other = (dict(zip(FEATURES, pair_features(p, q))) for q in (p, r, o))
+    assert same["w5_jac"] == pytest.approx(1.0) and same["align_frac_min"] == pytest.approx(1.0)
+    for name in ("stem_jac", "tfidf_cos", "pairs_weighted", "align_mean_max", "ent_jac"):
+        assert same[name] >= rew[name] > other[name], name
+    assert rew["w5_jac"] < 0.1
+
+
+def test_numbers_entities_quotes_and_dates(profiler):
+    a = profiler.profile('Acme Corp said profit rose 12% to $3.4 million. "We are pleased," said Jane Doe.',
+                         date_str="2024-01-02")
+    b = profiler.profile('Profit at Acme Corp climbed 15% to $3.9 million. "We are pleased," Jane Doe said.',
+                         date_str="2024-01-05T10:00")
+    f = dict(zip(FEATURES, pair_features(a, b)))
+    assert f["num_jac"] == 0.0 and f["num_only_min"] == 2
+    assert f["ent_cmax"] >= 0.5
+    assert f["time_gap_days"] == 3.0
+    c = profiler.profile("No date here.")
+    assert dict(zip(FEATURES, pair_features(a, c)))["time_gap_days"] == -1.0
+
+
+# -- model format -----------------------------------------------------------------------------
+def _tiny_model(config, seed=0):
+    from sklearn.ensemble import GradientBoostingClassifier
+
+    from dedupe.training.verifier import calibrate_init, export
+
+    rng = np.random.RandomState(seed)
+    X = rng.rand(200, len(FEATURES))
+    y = (X[:, 0] * 4).astype(int).clip(0, 3)
+    gb = GradientBoostingClassifier(n_estimators=8, max_depth=2, random_state=seed).fit(X, y)
+    return calibrate_init(export(gb, config, {"command": "test"}), gb, X), gb, X
+
+
+def test_save_load_round_trip_reproduces_scikit_learn(tmp_path):
+    config = Config()
+    spec, gb, X = _tiny_model(config)
+    path = tmp_path / "m.json"
+    VerifierModel(spec).save(path)
+    model = load_model(path, config)
+    np.testing.assert_allclose(model.predict_proba(X), gb.predict_proba(X), atol=1e-9)
+    # contributions decompose the raw score exactly (up to the per-class constant)
+    raw = model.raw(X[:3])
+    for i in range(3):
+        c = model.contributions(X[i]).sum(axis=0)
+        np.testing.assert_allclose(raw[i] - c, raw[0] - model.contributions(X[0]).sum(axis=0), atol=1e-9)
+    assert path.read_text().startswith("{")  # JSON, not pickle
+
+
+def test_refuses_a_model_made_with_other_settings(tmp_path):
+    spec, _, _ = _tiny_model(Config().with_(**{"shingle.word_ngram": 4}))
+    path = tmp_path / "m.json"
+    path.write_text(json.dumps(spec))
+    with pytest.raises(ModelError) as exc:
+        load_model(path, Config())
+    msg = str(exc.value)
+    assert "trained with settings" in msg and "retrain" in msg and "\n" not in msg
+    load_model(path, Config().with_(**{"shingle.word_ngram": 4}))  # its own settings are fine
+
+
+@pytest.mark.parametrize("mutate,match", [
+    (lambda s: s.update(format="other"), "not a dedupe verifier"),
+    (lambda s: s.update(version=99), "model version 99"),
+    (lambda s: s.pop("trees"), "corrupt"),
+    (lambda s: s.update(features=s["features"][:-1]), "other features"),
+])
+def test_bad_model_files_are_one_line_errors(tmp_path, mutate, match):
+    spec, _, _ = _tiny_model(Config())
+    mutate(spec)
+    path = tmp_path / "m.json"
+    path.write_text(json.dumps(spec))
+    with pytest.raises(ModelError, match=match):
+        load_model(path)
+
+
+def test_unreadable_model_file(tmp_path):
+    p = tmp_path / "m.json"
+    p.write_bytes(b"\x80\x04pickle")
+    with pytest.raises(ModelError, match="not a readable JSON model"):
+        load_model(p)
+    with pytest.raises(ModelError, match="not found"):
+        load_model(tmp_path / "none.json")
+
+
+# -- the shipped model ------------------------------------------------------------------------
+def test_shipped_model_loads_and_records_its_training():
+    model = load_model(None, Config())
+    assert model.classes == CLASSES
+    t = model.training
+    assert "python -m dedupe.training.verifier" in t["command"]
+    assert t["metrics"]["msrp_test"]["accuracy"] > 0.7
+
+
+def test_shipped_model_verdicts(profiler):
+    model = load_model(None, Config())
+    p, r, o = profiler.profile(TEXT), profiler.profile(REWORDED), profiler.profile(OTHER)
+    X = np.vstack([pair_features(p, p), pair_features(p, r), pair_features(p, o)])
+    same, rew, other = verdicts(model, X)
+    assert same.linked and same.relation == "duplicate"
+    # the hand-written rewrite is harder than the generated training rewrites: the model ranks it
+    # far above another story, but is not sure it is a copy (README: why the rule stays the default)
+    assert rew.probabilities["unrelated"] < other.probabilities["unrelated"] - 0.2
+    assert not other.linked and other.probabilities["unrelated"] > 0.9
+    assert same.similarity > rew.similarity > other.similarity
+
+
+def test_seeds_with_the_learned_verifier(seeds_dir):
+    import dedupe
+
+    result = dedupe.Deduplicator(Config()).run(dedupe.read_documents([seeds_dir]))
+    assert result.clusters[0].ids == ("000_fca7c5568b56ce35", "001_5a6b6dda3da054a3", "002_0534867a3f2c0450",
+                                      "003_0e85794110f32b6f")
+    m1 = result.clusters[0].members[1]
+    assert m1.closest == "003_0e85794110f32b6f" and m1.relation == "rewrite"
+    assert all(0.0 < link.similarity <= 1.0 and "p_unrelated" in link.scores for link in result.links)
+
+
+def test_learned_verifier_refuses_other_settings():
+    with pytest.raises(ModelError):
+        LearnedVerifier(Config().with_(**{"minhash.num_perm": 64}))
+
+
+# -- the generator the training data comes from ------------------------------------------------
+def test_generator_is_reproducible_and_kinds_differ():
+    from dedupe.training.generate import make_copy, make_same_source
+
+    text = "\n\n".join([TEXT, OTHER, TEXT.replace("Xiaomi", "Oppo")])
+    for kind in ("duplicate", "partial", "rewrite"):
+        assert make_copy(text, random.Random(3), kind) == make_copy(text, random.Random(3), kind)
+    a, b = make_same_source(text, random.Random(1))
+    assert a != b
+    with pytest.raises(ValueError, match="unknown copy kind"):
+        make_copy(text, random.Random(0), "paraphrase")
+
+
+def test_rewrite_keeps_content_but_breaks_kgrams(profiler):
+    from dedupe.training.generate import make_copy
+
+    text = "\n\n".join([TEXT, TEXT.replace("Xiaomi", "Oppo").replace("Leica", "Hasselblad")])
+    vals = [dict(zip(FEATURES, pair_features(profiler.profile(text),
+                                              profiler.profile(make_copy(text, random.Random(s), "rewrite")))))
+            for s in range(5)]
+    assert np.mean([v["w5_cmax"] for v in vals]) < 0.8
+    assert np.mean([v["stem_cmax"] for v in vals]) > 0.6
