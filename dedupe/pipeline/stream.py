@@ -270,10 +270,12 @@ class StreamFilter:
         by_id = {s.entry.id: s for s in signed}
         if len(by_id) != len(signed):
             # the same id twice in one batch: judge one at a time so the second sees the first
-            return [v for s in signed for v in self._add_signed([s])]
-        return self._add_signed(signed)
+            return [v for s in signed for v in self.check_and_add_signed([s])]
+        return self.check_and_add_signed(signed)
 
-    def _add_signed(self, signed: list[_Signed]) -> list[FilterVerdict]:
+    def check_and_add_signed(self, signed: list[_Signed]) -> list[FilterVerdict]:
+        """:meth:`check_and_add_many` for documents already signed with :meth:`sign` (ids unique
+        within the batch); lets callers featurise in one place and index in another."""
         by_id = {s.entry.id: s for s in signed}
 
         def judge(entry: Entry, known: Entry | None, candidates: list[Entry]) -> _Outcome:
