@@ -10,7 +10,9 @@ Keys (format version 1)::
     PREFIX:ts          zset     id -> ts (time-window eviction)
     PREFIX:b:KKKKKKKK  set      bucket key (8 hex digits) -> ids
 
-``check_and_add`` is optimistic: one Lua script reads the candidates, the filter judges them in
+``check_and_add`` is optimistic: a document that would be admitted if it had no candidates is
+first offered to the commit script with no candidates seen (one round trip for a new story);
+otherwise one Lua script reads the candidates, the filter judges them in
 Python, and a second Lua script stores the document only if none of its buckets gained a member
 and its id is still unknown in the meantime; otherwise it reads again and judges again.  Scripts
 run atomically on the server, so two workers sending the same new story at the same moment admit
@@ -152,6 +154,14 @@ class RedisStore(IndexStore):
     def check_and_add(self, entry: Entry, judge, max_tries: int = 100):
         buckets = [self._bucket(k) for k in _unique_keys(entry.keys)]
         record = entry.to_bytes()
+        # fast path, one round trip: if the document would be admitted when it has no candidates
+        # and none exist, the commit script (seen = nothing) stores it; otherwise read and judge
+        alone = judge(entry, None, [])
+        if alone.admit:
+            status = self._call(self._commit_script, keys=[self._docs, self._ts, *buckets],
+                                args=[entry.id, record, int(entry.ts)])
+            if status == b"ok":
+                return alone
         for _ in range(max_tries):
             known, cands = self.lookup(entry.id, entry.keys)
             verdict = judge(entry, known, cands)
