@@ -23,6 +23,7 @@ Targets from the issue (for comparison, not asserted): SQLite with 1,000,000 doc
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import glob
 import multiprocessing as mp
 import os
@@ -41,7 +42,7 @@ sys.path.insert(0, str(ROOT))
 
 from dedupe.index.store import Entry  # noqa: E402
 from dedupe.model import Document  # noqa: E402
-from dedupe.pipeline.stream import _HEAD, StreamFilter  # noqa: E402
+from dedupe.pipeline.stream import _HEAD, RARE_K, StreamFilter  # noqa: E402
 
 
 def corpus_texts() -> list[str]:
@@ -104,7 +105,10 @@ def random_entries(n: int, n_keys: int, num_perm: int, seed: int = 1, start: int
         digests = rng.integers(0, 1 << 63, size=m, dtype=np.int64)
         sizes = rng.integers(150, 700, size=(m, 2))
         for j in range(m):
-            payload = _HEAD.pack(int(digests[j]), int(sizes[j, 0]), int(sizes[j, 1])) + sigs[j].tobytes()
+            n_rare = int(rng.integers(10, 80))
+            rare = np.sort(rng.choice(1 << 32, size=min(n_rare, RARE_K), replace=False)).astype("<u4")
+            payload = (_HEAD.pack(int(digests[j]), int(sizes[j, 0]), int(sizes[j, 1]), n_rare)
+                       + sigs[j].tobytes() + rare.tobytes())
             yield Entry(f"filler-{start + lo + j:09d}", now - int(rng.integers(0, 86400 * 30)),
                         np.unique(keys[j]), payload)
 
@@ -202,8 +206,7 @@ def _redis_worker(url, signed, worker, barrier, queue):
     mine = []
     for s in signed:  # the same stories as the other worker, under this worker's ids
         e = s.entry
-        mine.append(type(s)(Entry(f"{e.id}@w{worker}", e.ts, e.keys, e.payload), s.digest, s.n_shingles,
-                            s.n_pairs, s.sig))
+        mine.append(dataclasses.replace(s, entry=Entry(f"{e.id}@w{worker}", e.ts, e.keys, e.payload)))
     barrier.wait()
     t = time.perf_counter()
     out = []
@@ -306,8 +309,9 @@ def main():
     feat = len(docs) / (time.perf_counter() - t)
     n_keys = int(np.median([len(s.entry.keys) for s in signed]))
     num_perm = flt.num_perm
+    payload = np.mean([len(s.entry.payload) for s in signed])
     print(f"stream: {len(docs):,} docs; featurise+sign (normalise, shingle, 3 MinHash views): {feat:,.0f} docs/s "
-          f"per process; {n_keys} bucket keys and {len(signed[0].entry.payload)} payload bytes per doc")
+          f"per process; {n_keys} bucket keys and {payload:.0f} payload bytes per doc (mean)")
     if "sqlite" in backends:
         single, batched = bench_sqlite(args, signed, n_keys, num_perm)
         e2e = 1 / (1 / feat + 1 / batched)
