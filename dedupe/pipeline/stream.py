@@ -11,10 +11,10 @@
 What is stored per admitted document (the index stays small: about 1.3 KB per news article on
 SQLite, see the README):
 
-* bucket keys: LSH bands of two MinHash views, truncated to 32 bits - the near-duplicate view
-  (word k-grams, ``FILTER_LSH["shingles"]``) and the rewrite candidate view (distinctive terms,
-  ``FILTER_LSH["terms"]``).  The filter uses fewer bands than the batch run (recall 0.9 at Jaccard
-  0.35 / 0.3 instead of 0.95 at 0.3 / 0.25) so that each document costs ~43 bucket entries.
+* bucket keys: the LSH bands of the distinctive-terms view (``FILTER_LSH``: the same 47 bands x
+  2 rows as the batch run's rewrite view, recall 0.95 at Jaccard 0.25), truncated to 32 bits.
+  Near-copies share their distinctive terms too, so one view finds copies and rewrites; the
+  batch run's extra near-duplicate bands would cost another ~500 bytes per document.
 * a payload of about 400 bytes: a 64-bit digest of the normalised text, the sizes of the word
   k-gram, content-word pair and rare-word sets, the lowest 8 bits of each MinHash value of the
   first two ("b-bit minwise hashing", Li & Koenig 2010: with 128 permutations, 128 bytes per view
@@ -57,8 +57,8 @@ from dedupe.signature import minhash_matrix
 #: The filter's verdict record (``dedupe.model.FilterVerdict``).
 Verdict = FilterVerdict
 
-#: (Jaccard, recall) each view's LSH bands are tuned for in the filter's index.
-FILTER_LSH = {"shingles": (0.35, 0.9), "terms": (0.3, 0.9)}
+#: (Jaccard, recall) each indexed view's LSH bands are tuned for (the filter indexes one view).
+FILTER_LSH = {"terms": (0.25, 0.95)}
 #: Layout of the per-document payload (recorded in the index metadata).
 PAYLOAD = "digest64+sizes+bbit8(shingles,pairs)+bottom32(rare)/v2"
 _HEAD = struct.Struct("<QIIH")
@@ -66,7 +66,7 @@ _HEAD = struct.Struct("<QIIH")
 RARE_K = 32
 #: Fewer equal 8-bit values than this (out of num_perm) are treated as chance.
 MIN_EQUAL = 4
-_TERMS_SALT = np.uint64(0x5BD1E9955BD1E995)
+_VIEW_SALT = np.uint64(0x5BD1E9955BD1E995)
 
 DECISIONS = ("keep", "drop", "flag")
 
@@ -210,13 +210,16 @@ class StreamFilter:
         sh = minhash_matrix([f.shingles for f in feats], cfg.minhash)
         te = minhash_matrix([f.terms for f in feats], cfg.minhash)
         pa = minhash_matrix([f.pairs for f in feats], cfg.minhash)
-        keys_s = band_keys(sh, self.lsh["shingles"])
-        keys_t = band_keys(te, self.lsh["terms"])
-        keys_t = np.where(keys_t != 0, keys_t ^ _TERMS_SALT, 0)
+        views = {"shingles": sh, "terms": te}
+        keys = []
+        with np.errstate(over="ignore"):
+            for n, (view, params) in enumerate(self.lsh.items()):
+                k = band_keys(views[view], params)
+                keys.append(np.where(k != 0, k ^ (_VIEW_SALT * np.uint64(n)), 0))
         now = int(self.clock())
         out = []
         for i, (doc, norm, f) in enumerate(zip(docs, norms, feats)):
-            k64 = np.concatenate((keys_s[i], keys_t[i]))
+            k64 = np.concatenate([k[i] for k in keys])
             k64 = k64[k64 != 0]
             k32 = (k64 & np.uint64(0xFFFFFFFF)).astype(np.uint32)
             k32[k32 == 0] = 1
