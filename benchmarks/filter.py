@@ -45,7 +45,11 @@ from dedupe.model import Document  # noqa: E402
 from dedupe.pipeline.stream import _HEAD, RARE_K, StreamFilter  # noqa: E402
 
 
-def corpus_texts() -> list[str]:
+def corpus_texts(synthetic_seed: int | None = None) -> list[str]:
+    if synthetic_seed is not None:
+        rng = random.Random(synthetic_seed)
+        vocab = [f"w{i}" for i in range(20000)]
+        return [" ".join(rng.choice(vocab) for _ in range(350)) for _ in range(2000)]
     files = sorted(glob.glob(str(ROOT.parent / "shared" / "data" / "bbc-news" / "bbc" / "*" / "*.txt")))
     texts = []
     for f in files:
@@ -72,23 +76,23 @@ def edited(text: str, rng: random.Random) -> str:
     return " ".join(words) + " (Reporting by the wire desk)"
 
 
-def make_stream(n: int, seed: int = 0) -> list[Document]:
+def make_stream(n: int, seed: int = 0, synthetic_seed: int | None = None, tag: str = "") -> list[Document]:
     """``n`` documents: corpus articles in random order with ~25% edited copies of earlier ones."""
     rng = random.Random(seed)
-    texts = corpus_texts()
+    texts = corpus_texts(synthetic_seed)
     order = list(range(len(texts)))
     rng.shuffle(order)
     docs, seen, k = [], [], 0
     while len(docs) < n:
         if seen and rng.random() < 0.25:
             i = rng.choice(seen)
-            docs.append(Document(f"copy-{len(docs)}-of-{i}", edited(texts[i], rng)))
+            docs.append(Document(f"{tag}copy-{len(docs)}-of-{i}", edited(texts[i], rng)))
         else:
             i = order[k % len(order)]
             lap = k // len(order)
             k += 1
             text = texts[i] if lap == 0 else edited(texts[i], random.Random(lap * 100003 + i)) + f" lap{lap}"
-            docs.append(Document(f"a{i}-{lap}", text))
+            docs.append(Document(f"{tag}a{i}-{lap}", text))
             seen.append(i)
     return docs
 
@@ -294,12 +298,17 @@ def main():
     ap.add_argument("--redis-docs", type=int, default=20000, help="documents in the Redis index before measuring")
     ap.add_argument("--backend", default="sqlite,redis,agree", help="comma list of sqlite, redis, agree")
     ap.add_argument("--workdir", default=None, help="where the SQLite file goes (default: a temp dir)")
-    ap.add_argument("--reuse", action="store_true", help="reuse an SQLite file of the same --docs in --workdir")
+    ap.add_argument("--reuse", action="store_true",
+                    help="reuse an SQLite file of the same --docs in --workdir (the stream is then synthetic "
+                         "text under fresh ids, since the corpus stream is already indexed)")
     ap.add_argument("--compact", action="store_true", help="also measure the size after VACUUM")
     args = ap.parse_args()
     backends = set(args.backend.split(","))
 
-    docs = make_stream(args.measure)
+    if args.reuse:
+        docs = make_stream(args.measure, synthetic_seed=int(time.time()), tag=f"run{int(time.time())}-")
+    else:
+        docs = make_stream(args.measure)
     flt = StreamFilter("memory://")
     flt.sign(docs[:10])  # load the background table
     t = time.perf_counter()
