@@ -323,5 +323,306 @@ def evaluate_cmd(labels_path, paths, id_field, text_field, title_field, date_fie
 # --------------------------------------------------------------------------- end of issue 3 section
 
 
+# ---------------------------------------------------------------------------------------------
+# Pre-ingest filter: `dedupe filter` and `dedupe index add|query|remove|stats|compact` (issue 5)
+# ---------------------------------------------------------------------------------------------
+
+INDEX_URL_HELP = "Index URL: memory://, sqlite:///path/to/index.db (default backend) or redis://host:port/db."
+
+
+def _filter_config(threshold):
+    config = Config()
+    if threshold is not None:
+        config = config.with_(**{"verify.threshold": threshold})
+    return config
+
+
+def _open_filter(url, threshold=None, mode="drop", window=None):
+    from dedupe.pipeline.stream import StreamFilter
+
+    return StreamFilter(url, _filter_config(threshold), mode=mode, window=window)
+
+
+def _jsonl_records(stream, label, fields, on_error, problems):
+    """``(line_number, raw_line, record, Document)`` for each good JSONL line of ``stream``, read
+    lazily; bad lines are raised (fail) or collected in ``problems`` (skip)."""
+    import json
+
+    from dedupe.errors import InputError
+    from dedupe.model import Document
+
+    def bad(message, n, hint=None):
+        err = InputError(message, source=label, line=n, hint=hint)
+        if on_error == "fail":
+            raise err
+        problems.append(err)
+
+    for n, raw in enumerate(stream, start=1):
+        if not raw.strip():
+            continue
+        try:
+            rec = json.loads(raw)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            msg = exc.msg if isinstance(exc, json.JSONDecodeError) else "not valid UTF-8"
+            bad(f"malformed JSON ({msg})", n, "each line must be one JSON object")
+            continue
+        if not isinstance(rec, dict):
+            bad("JSON line is not an object", n, "each line must be one JSON object")
+            continue
+        doc_id, text = rec.get(fields.id), rec.get(fields.text)
+        if doc_id in (None, ""):
+            bad(f"record has no {fields.id!r} field", n, "set --id-field")
+            continue
+        if not isinstance(text, str) or not text.strip():
+            bad(f"record has no text in {fields.text!r}", n, "set --text-field")
+            continue
+
+        def opt(name):
+            return None if name is None or rec.get(name) in (None, "") else str(rec[name])
+
+        yield n, raw, rec, Document(str(doc_id), text, opt(fields.title), opt(fields.date), opt(fields.source),
+                                    origin=f"{label}:{n}")
+
+
+@main.command("filter")
+@click.option("--index", "index_url", required=True, metavar="URL", help=INDEX_URL_HELP)
+@click.option("--mode", type=click.Choice(["drop", "flag"]), default="drop", show_default=True,
+              help="drop: write only new stories; flag: write every record with a \"dedupe\" verdict field.")
+@click.option("--window", default=None, metavar="SPAN",
+              help="Forget documents older than SPAN (e.g. 7d, 12h, 30m), by --date-field or insertion time.")
+@click.option("--rejects", type=click.File("w", encoding="utf-8", lazy=True), default=None, metavar="FILE",
+              help="In drop mode, write the dropped records (with their verdict) to FILE.")
+@click.option("--output", "-o", type=click.File("w", encoding="utf-8", lazy=True), default="-",
+              show_default=True, help="Where to write the records that pass.")
+@click.option("--id-field", default="id", show_default=True, help="Field holding the document id.")
+@click.option("--text-field", default="text", show_default=True, help="Field holding the text.")
+@click.option("--title-field", default=None, help="Field holding the headline.")
+@click.option("--date-field", default=None, help="Field holding the publication date (ISO 8601), for --window.")
+@click.option("--threshold", type=click.FloatRange(0.0, 1.0, min_open=True), default=None,
+              help="Similarity from which a document counts as seen before (default 0.1).")
+@click.option("--batch", type=click.IntRange(1, 10000), default=64, show_default=True,
+              help="Records checked per transaction (use 1 when records arrive one at a time).")
+@click.option("--on-error", type=click.Choice(["skip", "fail"]), default="skip", show_default=True,
+              help="Bad lines: skip them and report on stderr, or stop at the first (after writing the ones before).")
+@click.argument("input_file", type=click.File("rb"), default="-", metavar="[INPUT]")
+@handle_errors
+def filter_cmd(index_url, mode, window, rejects, output, id_field, text_field, title_field, date_field,
+               threshold, batch, on_error, input_file):
+    """Pass through only the stories the index has not seen; remember the new ones.
+
+    Reads JSONL (INPUT or standard input), checks each record against the index at --index and
+    adds the new stories to it in the same atomic step, so several filters can share one index.
+    New stories are written to standard output unchanged.  With --mode flag every record is
+    written, with a "dedupe" field: {"decision": "keep"|"flag", "matches": [{"id", "relation",
+    "similarity"}], "reason"}.  Running again on the same input after a crash gives the same
+    output: a record already indexed under its id and text is kept, not reported as a copy of
+    itself.
+
+    \b
+    dedupe filter --index sqlite:///seen.db < today.jsonl > new.jsonl
+    dedupe filter --index redis://127.0.0.1:6379/0 --mode flag --window 7d --date-field published
+    """
+    import json
+
+    flt = _open_filter(index_url, threshold, mode, window)
+    fields = Fields(id_field, text_field, title_field, date_field)
+    name = getattr(input_file, "name", "-")
+    label = "<stdin>" if not isinstance(name, str) or name in ("<stdin>", "-") else name
+    problems: list = []
+    counts = {"read": 0, "keep": 0, "drop": 0, "flag": 0}
+    pending: list = []
+
+    def flush():
+        verdicts = flt.check_and_add_many([p[3] for p in pending])
+        for (_n, raw, rec, _doc), verdict in zip(pending, verdicts):
+            counts[verdict.decision] += 1
+            if mode == "flag":
+                rec = dict(rec)
+                rec["dedupe"] = verdict.to_dict()
+                output.write(json.dumps(rec, ensure_ascii=False) + "\n")
+            elif verdict.decision == "keep":
+                line = raw.decode("utf-8").rstrip("\r\n")
+                output.write(line + "\n")
+            elif rejects is not None:
+                rec = dict(rec)
+                rec["dedupe"] = verdict.to_dict()
+                rejects.write(json.dumps(rec, ensure_ascii=False) + "\n")
+        output.flush()
+        if rejects is not None:
+            rejects.flush()
+        pending.clear()
+
+    try:
+        if window:
+            flt.evict()
+        try:
+            for item in _jsonl_records(input_file, label, fields, on_error, problems):
+                counts["read"] += 1
+                pending.append(item)
+                if len(pending) >= batch:
+                    flush()
+        finally:
+            if pending:
+                flush()  # what was read before a bad line (--on-error fail) is not lost
+    finally:
+        flt.close()
+    for problem in problems:
+        click.echo(f"skipped: {problem}", err=True)
+    seen = counts["drop"] + counts["flag"]
+    click.echo(f"dedupe: {counts['read']} read, {counts['keep']} new, {seen} seen before "
+               f"({'dropped' if mode == 'drop' else 'flagged'})"
+               + (f", {len(problems)} bad line(s) skipped" if problems else ""), err=True)
+
+
+@main.group("index")
+def index_group():
+    """Manage a filter index (URL: memory://, sqlite:///path.db or redis://host:port/db).
+
+    \b
+    dedupe index add sqlite:///seen.db archive/      seed an index from an archive
+    dedupe index query sqlite:///seen.db new.jsonl   would these be new? (nothing is added)
+    dedupe index remove sqlite:///seen.db ID...      forget documents
+    dedupe index stats sqlite:///seen.db             size and age of the index
+    dedupe index compact sqlite:///seen.db           reclaim space after removals
+    """
+
+
+@index_group.command("add")
+@click.argument("url")
+@input_options
+@handle_errors
+def index_add_cmd(url, paths, id_field, text_field, title_field, date_field, source_field, input_format,
+                  on_error):
+    """Add the documents under PATHS to the index at URL without checking them.
+
+    For seeding an index from an archive; use `dedupe filter` to add only new stories.  A document
+    whose id is already indexed is replaced.
+    """
+    flt = _open_filter(url)
+    try:
+        docs, reader = read_inputs(paths, id_field, text_field, title_field, date_field, source_field,
+                                   input_format, on_error, flt.config.max_chars)
+        report_problems(reader, len(docs))
+        n = flt.add(docs)
+        total = flt.store.count()
+    finally:
+        flt.close()
+    click.echo(f"added {n} document(s) to {url}; it holds {total}")
+
+
+@index_group.command("query")
+@click.argument("url")
+@input_options
+@click.option("--threshold", type=click.FloatRange(0.0, 1.0, min_open=True), default=None,
+              help="Similarity from which a document counts as seen before (default 0.1).")
+@click.option("--format", "-f", "fmt", type=click.Choice(["table", "jsonl"]), default="table", show_default=True,
+              help="table for people, jsonl for programs (one verdict per line).")
+@handle_errors
+def index_query_cmd(url, paths, id_field, text_field, title_field, date_field, source_field, input_format,
+                    on_error, threshold, fmt):
+    """Say, for each document under PATHS, whether the index at URL has seen its story.
+
+    Nothing is added.  Decisions: keep (new, or already indexed under the same id and text) or
+    drop (seen before), with the best match and its similarity.
+    """
+    import json
+
+    from tabulate import tabulate
+
+    flt = _open_filter(url, threshold)
+    try:
+        docs, reader = read_inputs(paths, id_field, text_field, title_field, date_field, source_field,
+                                   input_format, on_error, flt.config.max_chars)
+        verdicts = flt.check_many(docs)
+    finally:
+        flt.close()
+    report_problems(reader, len(docs))
+    if fmt == "jsonl":
+        for doc, v in zip(docs, verdicts):
+            click.echo(json.dumps({"id": doc.id, **v.to_dict()}, ensure_ascii=False))
+        return
+    def label(v):
+        if v.decision != "keep":
+            return "seen"
+        return "indexed" if v.reason.startswith("already indexed") else "new"
+
+    rows = [(doc.id, label(v),
+             v.matches[0][0] if v.matches else "", f"{v.matches[0][2]:.2f}" if v.matches else "", v.reason)
+            for doc, v in zip(docs, verdicts)]
+    click.echo(tabulate(rows, headers=["id", "verdict", "match", "similarity", "reason"], disable_numparse=True))
+
+
+@index_group.command("remove")
+@click.argument("url")
+@click.argument("ids", nargs=-1, required=True)
+@handle_errors
+def index_remove_cmd(url, ids):
+    """Forget the documents IDS from the index at URL."""
+    flt = _open_filter(url)
+    try:
+        n = flt.remove(ids)
+    finally:
+        flt.close()
+    click.echo(f"removed {n} of {len(ids)} id(s)")
+    missing = len(ids) - n
+    if missing:
+        click.echo(f"warning: {missing} id(s) were not in the index", err=True)
+
+
+def _echo_stats(stats: dict) -> None:
+    n = stats["documents"]
+    meta = stats.get("meta") or {}
+    per_doc = f" ({stats['bytes'] / n:,.0f} bytes per document)" if n and stats.get("bytes") else ""
+
+    def when(ts):
+        if ts is None:
+            return "-"
+        from datetime import datetime, timezone
+        return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+    click.echo(f"index:          {stats['url']} ({stats['backend']})")
+    click.echo(f"documents:      {n}")
+    if stats.get("bucket_entries") is not None:
+        click.echo(f"bucket entries: {stats['bucket_entries']}")
+    click.echo(f"size:           {stats['bytes'] if stats.get('bytes') is not None else '-'} bytes{per_doc}")
+    click.echo(f"oldest:         {when(stats.get('oldest'))}")
+    click.echo(f"newest:         {when(stats.get('newest'))}")
+    click.echo(f"format:         {meta.get('format')} v{meta.get('version')}, settings {meta.get('fingerprint')}")
+
+
+@index_group.command("stats")
+@click.argument("url")
+@handle_errors
+def index_stats_cmd(url):
+    """Size, document count and age of the index at URL."""
+    from dedupe.index.store import read_meta
+
+    if read_meta(url) is None:
+        raise DedupeError(f"no index at {url}", hint="create one with `dedupe index add` or `dedupe filter`")
+    flt = _open_filter(url)
+    try:
+        _echo_stats(flt.stats())
+    finally:
+        flt.close()
+
+
+@index_group.command("compact")
+@click.argument("url")
+@handle_errors
+def index_compact_cmd(url):
+    """Reclaim the space of removed and evicted documents in the index at URL."""
+    from dedupe.index.store import read_meta
+
+    if read_meta(url) is None:
+        raise DedupeError(f"no index at {url}", hint="create one with `dedupe index add` or `dedupe filter`")
+    flt = _open_filter(url)
+    try:
+        before = flt.stats().get("bytes")
+        after = flt.store.compact()
+    finally:
+        flt.close()
+    click.echo(f"compacted {url}: {before} -> {after.get('bytes')} bytes")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

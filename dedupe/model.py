@@ -69,3 +69,25 @@ class Cluster:
     def weakest_link(self) -> Link | None:
         """The lowest-scoring link that holds the cluster together (``None`` for singletons)."""
         return min(self.links, key=lambda link: (link.similarity, link.a, link.b), default=None)
+
+
+@dataclass(frozen=True)
+class FilterVerdict:
+    """The pre-ingest filter's answer for one document (:mod:`dedupe.pipeline.stream`).
+
+    ``decision`` is ``keep`` (a new story, or a document already indexed under the same id and
+    text), ``drop`` or ``flag`` (seen before: ``drop`` in drop mode, ``flag`` in flag mode).
+    ``matches`` lists the indexed documents it repeats as ``(id, relation, similarity)``, best
+    first; ``reason`` says why in a few words.
+    """
+
+    decision: str
+    matches: list[tuple[str, str, float]] = field(default_factory=list)
+    reason: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "decision": self.decision,
+            "matches": [{"id": i, "relation": r, "similarity": s} for i, r, s in self.matches],
+            "reason": self.reason,
+        }

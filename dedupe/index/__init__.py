@@ -2,5 +2,6 @@
 that keep signatures and buckets between runs."""
 
 from dedupe.index.lsh import band_keys, candidate_pairs
+from dedupe.index.store import Entry, IndexStore, open_index
 
-__all__ = ["band_keys", "candidate_pairs"]
+__all__ = ["Entry", "IndexStore", "band_keys", "candidate_pairs", "open_index"]

@@ -2,5 +2,6 @@
 pre-ingest filtering against a persistent index, the streaming ``StreamFilter`` (``stream``)."""
 
 from dedupe.pipeline.batch import Deduplicator, RunResult, cluster, featurize
+from dedupe.pipeline.stream import StreamFilter
 
-__all__ = ["Deduplicator", "RunResult", "cluster", "featurize"]
+__all__ = ["Deduplicator", "RunResult", "StreamFilter", "cluster", "featurize"]

@@ -1,0 +1,335 @@
+"""Benchmark of the pre-ingest filter (issue 5).  Prints figures; asserts nothing.
+
+    python benchmarks/filter.py --docs 1000000            # the issue's size (SQLite fill ~ minutes)
+    python benchmarks/filter.py --docs 100000 --measure 3000 --redis-url redis://127.0.0.1:6379/14
+
+What it does:
+
+1. builds a stream of ``--measure`` real news articles (BBC corpus at ../shared/data/bbc-news when
+   present, else synthetic text) with edited copies mixed in, and featurises + signs it once
+   (timed: the per-document cost of normalising, shingling and MinHash, the same on every backend);
+2. SQLite: fills a fresh index with ``--docs`` unrelated documents (random bucket keys and
+   signatures, inserted in random key order like real traffic; not timed), then times
+   check-and-add of the stream one document per transaction (latency p50/p99, docs/s) and in
+   batches of 64 (docs/s), and reports the file size per indexed document;
+3. Redis: fills ``--redis-docs`` documents, then runs 2 worker processes that send the same
+   stories at the same time (ids differ per worker) and counts documents admitted twice;
+4. checks that memory, SQLite and Redis give identical verdicts on the same stream.
+
+Targets from the issue (for comparison, not asserted): SQLite with 1,000,000 documents
+>= 3,000 docs/s, p99 <= 5 ms, <= 1.5 KB/doc; Redis >= 2,000 docs/s with 2 workers, 0 admitted twice.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import glob
+import multiprocessing as mp
+import os
+import random
+import sqlite3
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from dedupe.index.store import Entry  # noqa: E402
+from dedupe.model import Document  # noqa: E402
+from dedupe.pipeline.stream import _HEAD, RARE_K, StreamFilter  # noqa: E402
+
+
+def corpus_texts(synthetic_seed: int | None = None) -> list[str]:
+    if synthetic_seed is not None:
+        rng = random.Random(synthetic_seed)
+        vocab = [f"w{i}" for i in range(20000)]
+        return [" ".join(rng.choice(vocab) for _ in range(350)) for _ in range(2000)]
+    files = sorted(glob.glob(str(ROOT.parent / "shared" / "data" / "bbc-news" / "bbc" / "*" / "*.txt")))
+    texts = []
+    for f in files:
+        data = Path(f).read_bytes()
+        try:
+            texts.append(data.decode("utf-8"))
+        except UnicodeDecodeError:
+            texts.append(data.decode("latin-1"))
+    if texts:
+        return texts
+    rng = random.Random(0)
+    vocab = [f"w{i}" for i in range(20000)]
+    return [" ".join(rng.choice(vocab) for _ in range(350)) for _ in range(2000)]
+
+
+def edited(text: str, rng: random.Random) -> str:
+    """A syndicated copy: a paragraph dropped, a few words changed, a new sign-off."""
+    paras = [p for p in text.split("\n") if p.strip()]
+    if len(paras) > 3:
+        del paras[rng.randrange(1, len(paras))]
+    words = " ".join(paras).split()
+    for _ in range(max(1, len(words) // 50)):
+        words[rng.randrange(len(words))] = "edited"
+    return " ".join(words) + " (Reporting by the wire desk)"
+
+
+def make_stream(n: int, seed: int = 0, synthetic_seed: int | None = None, tag: str = "") -> list[Document]:
+    """``n`` documents: corpus articles in random order with ~25% edited copies of earlier ones."""
+    rng = random.Random(seed)
+    texts = corpus_texts(synthetic_seed)
+    order = list(range(len(texts)))
+    rng.shuffle(order)
+    docs, seen, k = [], [], 0
+    while len(docs) < n:
+        if seen and rng.random() < 0.25:
+            i = rng.choice(seen)
+            docs.append(Document(f"{tag}copy-{len(docs)}-of-{i}", edited(texts[i], rng)))
+        else:
+            i = order[k % len(order)]
+            lap = k // len(order)
+            k += 1
+            text = texts[i] if lap == 0 else edited(texts[i], random.Random(lap * 100003 + i)) + f" lap{lap}"
+            docs.append(Document(f"{tag}a{i}-{lap}", text))
+            seen.append(i)
+    return docs
+
+
+def random_entries(n: int, n_keys: int, num_perm: int, seed: int = 1, start: int = 0):
+    """Unrelated filler documents: random keys and signatures, realistic sizes and timestamps."""
+    rng = np.random.default_rng(seed)
+    now = int(time.time())
+    chunk = 10000
+    for lo in range(0, n, chunk):
+        m = min(chunk, n - lo)
+        keys = rng.integers(1, 1 << 32, size=(m, n_keys), dtype=np.uint64).astype(np.uint32)
+        sigs = rng.integers(0, 256, size=(m, 2 * num_perm), dtype=np.uint8)
+        digests = rng.integers(0, 1 << 63, size=m, dtype=np.int64)
+        sizes = rng.integers(150, 700, size=(m, 2))
+        for j in range(m):
+            n_rare = int(rng.integers(10, 80))
+            rare = np.sort(rng.choice(1 << 32, size=min(n_rare, RARE_K), replace=False)).astype("<u4")
+            payload = (_HEAD.pack(int(digests[j]), int(sizes[j, 0]), int(sizes[j, 1]), n_rare)
+                       + sigs[j].tobytes() + rare.tobytes())
+            yield Entry(f"filler-{start + lo + j:09d}", now - int(rng.integers(0, 86400 * 30)),
+                        np.unique(keys[j]), payload)
+
+
+def fill_sqlite(path: str, entries, batch: int = 20000) -> None:
+    """Bulk insert in the store's own layout (same rows the store writes, without its per-row
+    Python overhead); bucket rows go in in arrival order, i.e. random key order."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=OFF")
+    conn.execute("PRAGMA cache_size=-524288")
+    num = conn.execute("SELECT coalesce(max(num), 0) FROM docs").fetchone()[0]
+    rows, buckets = [], []
+
+    def flush():
+        conn.execute("BEGIN")
+        conn.executemany("INSERT INTO docs(num, id, ts, keys, payload) VALUES (?,?,?,?,?)", rows)
+        conn.executemany("INSERT OR IGNORE INTO buckets(key, num) VALUES (?,?)", buckets)
+        conn.execute("COMMIT")
+        rows.clear()
+        buckets.clear()
+
+    for e in entries:
+        num += 1
+        rows.append((num, e.id, e.ts, e.keys_bytes(), e.payload))
+        buckets.extend((k, num) for k in e.keys.view(np.int32).tolist())
+        if len(rows) >= batch:
+            flush()
+    if rows:
+        flush()
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+
+
+def pct(values, q):
+    return float(np.percentile(np.asarray(values), q)) if len(values) else float("nan")
+
+
+def bench_sqlite(args, signed, n_keys, num_perm):
+    workdir = Path(args.workdir or tempfile.mkdtemp(prefix="dedupe-bench-"))
+    path = workdir / f"filter-{args.docs}.db"
+    url = f"sqlite:///{path}"
+    reuse = args.reuse and path.exists()
+    if not reuse:
+        for suffix in ("", "-wal", "-shm"):
+            if os.path.exists(str(path) + suffix):
+                os.remove(str(path) + suffix)
+        StreamFilter(url).close()
+        t = time.perf_counter()
+        fill_sqlite(str(path), random_entries(args.docs, n_keys, num_perm))
+        print(f"sqlite: filled {args.docs:,} documents in {time.perf_counter() - t:.0f} s (setup, not a figure)")
+    flt = StreamFilter(url)
+    base = flt.store.count()
+    half = len(signed) // 2
+    # one document per transaction: the latency a caller sees
+    lat = []
+    decisions = {"keep": 0, "drop": 0}
+    t0 = time.perf_counter()
+    for s in signed[:half]:
+        t = time.perf_counter()
+        v = flt.check_and_add_signed([s])[0]
+        lat.append(time.perf_counter() - t)
+        decisions[v.decision] += 1
+    single = half / (time.perf_counter() - t0)
+    # batches of 64 (what `dedupe filter` does)
+    t0 = time.perf_counter()
+    rest = signed[half:]
+    for i in range(0, len(rest), 64):
+        for v in flt.check_and_add_signed(rest[i:i + 64]):
+            decisions[v.decision] += 1
+    batched = len(rest) / (time.perf_counter() - t0)
+    flt.store._c.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    total = flt.store.count()
+    size = flt.store.file_bytes()
+    flt.close()
+    print(f"sqlite: index of {base:,} -> {total:,} documents; stream verdicts: {decisions}")
+    print(f"sqlite: check-and-add, 1 doc/transaction:  {single:8,.0f} docs/s   "
+          f"p50 {pct(lat, 50) * 1e3:.2f} ms   p99 {pct(lat, 99) * 1e3:.2f} ms   max {max(lat) * 1e3:.1f} ms"
+          f"   [target >= 3,000 docs/s, p99 <= 5 ms]")
+    print(f"sqlite: check-and-add, 64 docs/transaction: {batched:8,.0f} docs/s")
+    print(f"sqlite: index size {size / 1e6:,.1f} MB = {size / total:,.0f} bytes/doc   [target <= 1,536 bytes/doc]")
+    if args.compact:
+        t = time.perf_counter()
+        flt = StreamFilter(url)
+        flt.store.compact()
+        size = flt.store.file_bytes()
+        flt.close()
+        print(f"sqlite: after `dedupe index compact` ({time.perf_counter() - t:.0f} s): "
+              f"{size / total:,.0f} bytes/doc")
+    return single, batched
+
+
+def _redis_worker(url, signed, worker, barrier, queue):
+    flt = StreamFilter(url)
+    mine = []
+    for s in signed:  # the same stories as the other worker, under this worker's ids
+        e = s.entry
+        mine.append(dataclasses.replace(s, entry=Entry(f"{e.id}@w{worker}", e.ts, e.keys, e.payload)))
+    barrier.wait()
+    t = time.perf_counter()
+    out = []
+    for s in mine:
+        v = flt.check_and_add_signed([s])[0]
+        out.append((s.entry.id.rsplit("@", 1)[0], v.decision))
+    queue.put((time.perf_counter() - t, out))
+    flt.close()
+
+
+def bench_redis(args, signed, n_keys, num_perm):
+    try:
+        import redis
+
+        redis.Redis.from_url(args.redis_url, socket_connect_timeout=2).ping()
+    except Exception as exc:  # noqa: BLE001
+        print(f"redis: skipped, no server at {args.redis_url} ({exc})")
+        return
+    sep = "&" if "?" in args.redis_url else "?"
+    url = f"{args.redis_url}{sep}prefix=dedupe-bench-{uuid.uuid4().hex[:8]}"
+    flt = StreamFilter(url)
+    try:
+        if args.redis_docs:
+            t = time.perf_counter()
+            flt.store.add_many(random_entries(args.redis_docs, n_keys, num_perm, seed=2))
+            print(f"redis: filled {args.redis_docs:,} documents in {time.perf_counter() - t:.0f} s (setup)")
+        ctx = mp.get_context("fork")
+        barrier, queue = ctx.Barrier(3), ctx.Queue()
+        procs = [ctx.Process(target=_redis_worker, args=(url, signed, w, barrier, queue)) for w in range(2)]
+        for p in procs:
+            p.start()
+        barrier.wait()
+        t0 = time.perf_counter()
+        results = [queue.get() for _ in procs]
+        wall = time.perf_counter() - t0
+        for p in procs:
+            p.join()
+        kept: dict[str, int] = {}
+        for _, out in results:
+            for story, decision in out:
+                kept[story] = kept.get(story, 0) + (decision == "keep")
+        twice = sum(1 for c in kept.values() if c > 1)
+        never = sum(1 for c in kept.values() if c == 0)
+        n = sum(len(out) for _, out in results)
+        print(f"redis: 2 workers x {len(signed):,} docs (same stories, same time): {n / wall:8,.0f} docs/s "
+              f"total; admitted twice: {twice}; stories admitted once: {len(kept) - never - twice}; "
+              f"dropped by both (copies): {never}   [target >= 2,000 docs/s, 0 twice]")
+    finally:
+        flt.store.drop_all()
+        flt.close()
+
+
+def bench_agreement(args, docs):
+    urls = {"memory": "memory://"}
+    tmp = tempfile.mkdtemp(prefix="dedupe-agree-")
+    urls["sqlite"] = f"sqlite:///{tmp}/agree.db"
+    try:
+        import redis
+
+        redis.Redis.from_url(args.redis_url, socket_connect_timeout=2).ping()
+        sep = "&" if "?" in args.redis_url else "?"
+        urls["redis"] = f"{args.redis_url}{sep}prefix=dedupe-agree-{uuid.uuid4().hex[:8]}"
+    except Exception:  # noqa: BLE001
+        pass
+    verdicts = {}
+    for name, url in urls.items():
+        flt = StreamFilter(url)
+        verdicts[name] = flt.check_and_add_many(docs)
+        if name == "redis":
+            flt.store.drop_all()
+        flt.close()
+    ref = verdicts["memory"]
+    drops = sum(v.decision == "drop" for v in ref)
+    same = {name: sum(a == b for a, b in zip(ref, v)) for name, v in verdicts.items()}
+    print(f"agreement: {len(docs):,} docs ({drops} seen before) through {', '.join(urls)}: "
+          + ", ".join(f"{name} {n}/{len(docs)} identical to memory" for name, n in same.items())
+          + ("   IDENTICAL" if all(n == len(docs) for n in same.values()) else "   DIFFERENT"))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--docs", type=int, default=1_000_000, help="documents in the SQLite index before measuring")
+    ap.add_argument("--measure", type=int, default=4000, help="stream documents checked-and-added")
+    ap.add_argument("--redis-url", default=os.environ.get("DEDUPE_TEST_REDIS_URL", "redis://127.0.0.1:6379/14"))
+    ap.add_argument("--redis-docs", type=int, default=20000, help="documents in the Redis index before measuring")
+    ap.add_argument("--backend", default="sqlite,redis,agree", help="comma list of sqlite, redis, agree")
+    ap.add_argument("--workdir", default=None, help="where the SQLite file goes (default: a temp dir)")
+    ap.add_argument("--reuse", action="store_true",
+                    help="reuse an SQLite file of the same --docs in --workdir (the stream is then synthetic "
+                         "text under fresh ids, since the corpus stream is already indexed)")
+    ap.add_argument("--compact", action="store_true", help="also measure the size after VACUUM")
+    args = ap.parse_args()
+    backends = set(args.backend.split(","))
+
+    if args.reuse:
+        docs = make_stream(args.measure, synthetic_seed=int(time.time()), tag=f"run{int(time.time())}-")
+    else:
+        docs = make_stream(args.measure)
+    flt = StreamFilter("memory://")
+    flt.sign(docs[:10])  # load the background table
+    t = time.perf_counter()
+    signed = []
+    for i in range(0, len(docs), 256):
+        signed.extend(flt.sign(docs[i:i + 256]))
+    feat = len(docs) / (time.perf_counter() - t)
+    n_keys = int(np.median([len(s.entry.keys) for s in signed]))
+    num_perm = flt.num_perm
+    payload = np.mean([len(s.entry.payload) for s in signed])
+    print(f"stream: {len(docs):,} docs; featurise+sign (normalise, shingle, 3 MinHash views): {feat:,.0f} docs/s "
+          f"per process; {n_keys} bucket keys and {payload:.0f} payload bytes per doc (mean)")
+    if "sqlite" in backends:
+        single, batched = bench_sqlite(args, signed, n_keys, num_perm)
+        e2e = 1 / (1 / feat + 1 / batched)
+        print(f"sqlite: end to end in one process (featurise + check-and-add, batches of 64): {e2e:,.0f} docs/s")
+    if "redis" in backends:
+        bench_redis(args, signed, n_keys, num_perm)
+    if "agree" in backends:
+        bench_agreement(args, docs[: min(len(docs), 1500)])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,253 @@
+"""Redis index backend, for many workers on many machines (the ``redis`` extra; imported lazily).
+
+URL: ``redis://host:port/db`` (``rediss://`` for TLS, ``unix:///path.sock?db=N``), optionally
+``?prefix=NAME`` to keep several indexes in one database (default prefix ``dedupe``).
+
+Keys (format version 1)::
+
+    PREFIX:meta        string   JSON metadata (format, version, fingerprint, settings)
+    PREFIX:docs        hash     id -> entry record: <int64 ts><uint32 n><n uint32 keys><payload>, LE
+    PREFIX:ts          zset     id -> ts (time-window eviction)
+    PREFIX:b:KKKKKKKK  set      bucket key (8 hex digits) -> ids
+
+``check_and_add`` is optimistic: a document that would be admitted if it had no candidates is
+first offered to the commit script with no candidates seen (one round trip for a new story);
+otherwise one Lua script reads the candidates, the filter judges them in
+Python, and a second Lua script stores the document only if none of its buckets gained a member
+and its id is still unknown in the meantime; otherwise it reads again and judges again.  Scripts
+run atomically on the server, so two workers sending the same new story at the same moment admit
+it once.  Scripts name bucket keys they compute, so use a single Redis (or one Cluster slot via
+a ``{tag}`` prefix), not a sharded Cluster keyspace.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Iterable, Sequence
+from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
+
+import numpy as np
+
+from dedupe.errors import BackendError, ConfigError
+from dedupe.index.store import Entry, IndexStore, _unique_keys, check_meta
+
+_LOOKUP = """
+local seen, ids = {}, {}
+for i = 2, #KEYS do
+  local m = redis.call('SMEMBERS', KEYS[i])
+  for _, id in ipairs(m) do
+    if not seen[id] and id ~= ARGV[1] then seen[id] = true; ids[#ids + 1] = id end
+  end
+end
+local out = {redis.call('HGET', KEYS[1], ARGV[1])}
+if #ids > 0 then
+  local recs = redis.call('HMGET', KEYS[1], unpack(ids))
+  for i = 1, #ids do out[#out + 1] = ids[i]; out[#out + 1] = recs[i] end
+end
+return out
+"""
+
+_COMMIT = """
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then return 'known' end
+local seen = {}
+for i = 4, #ARGV do seen[ARGV[i]] = true end
+for i = 3, #KEYS do
+  local m = redis.call('SMEMBERS', KEYS[i])
+  for _, id in ipairs(m) do if not seen[id] then return 'changed' end end
+end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
+for i = 3, #KEYS do redis.call('SADD', KEYS[i], ARGV[1]) end
+return 'ok'
+"""
+
+_REMOVE = """
+if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then return 0 end
+redis.call('HDEL', KEYS[1], ARGV[1])
+redis.call('ZREM', KEYS[2], ARGV[1])
+for i = 3, #KEYS do redis.call('SREM', KEYS[i], ARGV[1]) end
+return 1
+"""
+
+
+def _split_url(url: str) -> tuple[str, str]:
+    parts = urlsplit(url)
+    query = parse_qs(parts.query)
+    prefix = query.pop("prefix", ["dedupe"])[-1]
+    rest = urlunsplit(parts._replace(query=urlencode(query, doseq=True)))
+    return rest, prefix
+
+
+class RedisStore(IndexStore):
+    def __init__(self, url: str, client, prefix: str, meta: dict):
+        self.url = url
+        self.r = client
+        self.prefix = prefix
+        self.meta = meta
+        self._docs = f"{prefix}:docs"
+        self._ts = f"{prefix}:ts"
+        self._lookup_script = client.register_script(_LOOKUP)
+        self._commit_script = client.register_script(_COMMIT)
+        self._remove_script = client.register_script(_REMOVE)
+
+    @staticmethod
+    def _client(url: str):
+        try:
+            import redis
+        except ImportError as exc:
+            raise ConfigError("the Redis backend needs the redis package",
+                              hint="pip install 'dedupe-news[redis]'") from exc
+        rest, prefix = _split_url(url)
+        try:
+            client = redis.Redis.from_url(rest, socket_connect_timeout=5)
+            client.ping()
+        except (redis.RedisError, ValueError) as exc:
+            raise BackendError(f"cannot reach Redis at {url}: {exc}",
+                               hint="is redis-server running? check host, port and db") from exc
+        return client, prefix
+
+    @classmethod
+    def open(cls, url: str, meta: dict, create: bool = True) -> "RedisStore":
+        client, prefix = cls._client(url)
+        import redis
+        try:
+            key = f"{prefix}:meta"
+            if create:
+                client.set(key, json.dumps(meta), nx=True)
+            raw = client.get(key)
+        except redis.RedisError as exc:
+            raise BackendError(f"{url}: {exc}") from exc
+        if raw is None:
+            raise ConfigError(f"no index at {url}", hint="add documents first with `dedupe index add`")
+        stored = json.loads(raw)
+        check_meta(stored, meta, url)
+        return cls(url, client, prefix, stored)
+
+    @classmethod
+    def peek(cls, url: str) -> dict | None:
+        client, prefix = cls._client(url)
+        raw = client.get(f"{prefix}:meta")
+        return None if raw is None else json.loads(raw)
+
+    def _bucket(self, k: int) -> str:
+        return f"{self.prefix}:b:{k:08x}"
+
+    def _call(self, fn, *args, **kwargs):
+        import redis
+        try:
+            return fn(*args, **kwargs)
+        except redis.RedisError as exc:
+            raise BackendError(f"{self.url}: {exc}") from exc
+
+    # -- interface -----------------------------------------------------------------------------
+    def lookup(self, doc_id: str, keys: np.ndarray):
+        buckets = [self._bucket(k) for k in _unique_keys(keys)]
+        out = self._call(self._lookup_script, keys=[self._docs, *buckets], args=[doc_id])
+        known = None if not out or out[0] is None else Entry.from_bytes(doc_id, out[0])
+        cands = []
+        for i in range(1, len(out), 2):
+            if out[i + 1] is not None:
+                cands.append(Entry.from_bytes(out[i].decode("utf-8"), out[i + 1]))
+        cands.sort(key=lambda e: e.id)
+        return known, cands
+
+    def check_and_add(self, entry: Entry, judge, max_tries: int = 100):
+        buckets = [self._bucket(k) for k in _unique_keys(entry.keys)]
+        record = entry.to_bytes()
+        # fast path, one round trip: if the document would be admitted when it has no candidates
+        # and none exist, the commit script (seen = nothing) stores it; otherwise read and judge
+        alone = judge(entry, None, [])
+        if alone.admit:
+            status = self._call(self._commit_script, keys=[self._docs, self._ts, *buckets],
+                                args=[entry.id, record, int(entry.ts)])
+            if status == b"ok":
+                return alone
+        for _ in range(max_tries):
+            known, cands = self.lookup(entry.id, entry.keys)
+            verdict = judge(entry, known, cands)
+            if not verdict.admit:
+                return verdict
+            status = self._call(self._commit_script, keys=[self._docs, self._ts, *buckets],
+                                args=[entry.id, record, int(entry.ts), *[c.id for c in cands]])
+            if status == b"ok":
+                return verdict
+            # 'known' or 'changed': another worker got there first; judge again
+        raise BackendError(f"{self.url}: could not add {entry.id!r} after {max_tries} attempts "
+                           f"(too much contention on its buckets)")
+
+    def check_and_add_many(self, entries: Sequence[Entry], judge) -> list:
+        return [self.check_and_add(e, judge) for e in entries]
+
+    def add_many(self, entries: Iterable[Entry], batch: int = 1000) -> int:
+        n = 0
+        chunk: list[Entry] = []
+
+        def flush():
+            existing = self._call(self.r.hmget, self._docs, [e.id for e in chunk])
+            for e, old in zip(chunk, existing):
+                if old is not None:
+                    self._remove_record(e.id, old)
+            pipe = self.r.pipeline(transaction=True)
+            for e in chunk:
+                pipe.hset(self._docs, e.id, e.to_bytes())
+                pipe.zadd(self._ts, {e.id: int(e.ts)})
+                for k in _unique_keys(e.keys):
+                    pipe.sadd(self._bucket(k), e.id)
+            self._call(pipe.execute)
+
+        for e in entries:
+            chunk.append(e)
+            if len(chunk) >= batch:
+                flush()
+                n += len(chunk)
+                chunk = []
+        if chunk:
+            flush()
+            n += len(chunk)
+        return n
+
+    def get(self, doc_id: str) -> Entry | None:
+        raw = self._call(self.r.hget, self._docs, doc_id)
+        return None if raw is None else Entry.from_bytes(doc_id, raw)
+
+    def _remove_record(self, doc_id: str, raw: bytes) -> int:
+        entry = Entry.from_bytes(doc_id, raw)
+        buckets = [self._bucket(k) for k in _unique_keys(entry.keys)]
+        return int(self._call(self._remove_script, keys=[self._docs, self._ts, *buckets], args=[doc_id, raw]))
+
+    def remove(self, ids: Iterable[str]) -> int:
+        n = 0
+        for doc_id in ids:
+            raw = self._call(self.r.hget, self._docs, doc_id)
+            if raw is not None:
+                n += self._remove_record(doc_id, raw)
+        return n
+
+    def evict(self, before_ts: int) -> int:
+        old = self._call(self.r.zrangebyscore, self._ts, "-inf", f"({int(before_ts)}")
+        return self.remove(i.decode("utf-8") for i in old)
+
+    def count(self) -> int:
+        return int(self._call(self.r.hlen, self._docs))
+
+    def stats(self) -> dict:
+        n = self.count()
+        first = self._call(self.r.zrange, self._ts, 0, 0, withscores=True)
+        last = self._call(self.r.zrange, self._ts, -1, -1, withscores=True)
+        docs_bytes = self._call(self.r.memory_usage, self._docs) or 0
+        return {"url": self.url, "backend": "redis", "documents": n, "bucket_entries": None,
+                "bytes": int(docs_bytes), "oldest": int(first[0][1]) if first else None,
+                "newest": int(last[0][1]) if last else None, "meta": self.meta}
+
+    def drop_all(self) -> int:
+        """Delete every key of this index (used by tests and benchmarks)."""
+        n = 0
+        for key in self.r.scan_iter(match=f"{self.prefix}:*", count=1000):
+            n += self.r.delete(key)
+        return n
+
+    def close(self) -> None:
+        try:
+            self.r.close()
+        except Exception:  # pragma: no cover - closing a dead connection
+            pass

@@ -1,0 +1,192 @@
+"""The small storage interface behind the pre-ingest filter, and :func:`open_index`.
+
+An index holds one :class:`Entry` per admitted document: its id, a timestamp (for time-window
+eviction), its LSH bucket keys (``uint32``, 0 never used) and an opaque ``payload`` (the
+verification data the filter stores; see :mod:`dedupe.pipeline.stream`).  Backends only store and
+look up entries; every decision is made by the caller, so verdicts are identical whatever the
+backend.
+
+Backends, chosen by URL:
+
+``memory://``
+    a process-local dict (tests, one-shot runs).
+``sqlite:///path/to/index.db``
+    one SQLite file in WAL mode, the embedded default; safe for several processes on one machine.
+``redis://host:port/db``
+    a Redis server, for many workers on many machines (``pip install 'dedupe-news[redis]'``).
+
+Stored format (every backend): a metadata record ``{"format": "dedupe-index", "version": 1,
+"fingerprint": ..., "settings": {...}}`` as JSON, entries as raw little-endian bytes.  No pickle.
+Opening an index whose fingerprint differs from the caller's is refused with
+:class:`~dedupe.errors.FingerprintMismatch`.
+
+Atomicity: :meth:`IndexStore.check_and_add` runs ``judge(entry, known, candidates)`` and stores the entry
+only when the judge admits it, as one atomic step with respect to every other ``check_and_add`` on
+the same index (SQLite: one ``BEGIN IMMEDIATE`` transaction; Redis: an optimistic commit by a Lua
+script that retries when a bucket changed; memory: a lock).  Two workers sending the same new
+story at the same moment admit it once.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+from dataclasses import dataclass
+from typing import Iterable, Protocol, Sequence
+
+import numpy as np
+
+from dedupe.errors import ConfigError, FingerprintMismatch
+
+FORMAT = "dedupe-index"
+#: Version of the stored layout (entries, buckets, metadata); bumped on any incompatible change.
+FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One indexed document.  ``keys`` is a ``uint32`` array of bucket keys (no zeros)."""
+
+    id: str
+    ts: int
+    keys: np.ndarray
+    payload: bytes
+
+    def keys_bytes(self) -> bytes:
+        return np.asarray(self.keys, dtype="<u4").tobytes()
+
+    def to_bytes(self) -> bytes:
+        """``<q ts><I nkeys><keys uint32 LE...><payload>`` (the Redis and export record)."""
+        keys = self.keys_bytes()
+        return struct.pack("<qI", int(self.ts), len(keys) // 4) + keys + self.payload
+
+    @classmethod
+    def from_bytes(cls, doc_id: str, blob: bytes) -> "Entry":
+        ts, n = struct.unpack_from("<qI", blob)
+        keys = np.frombuffer(blob, dtype="<u4", count=n, offset=12).astype(np.uint32)
+        return cls(doc_id, ts, keys, bytes(blob[12 + 4 * n:]))
+
+
+class Judge(Protocol):
+    """Decides on one document: sees its entry, the entry already stored under its id (or ``None``)
+    and the entries sharing a bucket with it; returns a verdict with a boolean ``admit`` attribute."""
+
+    def __call__(self, entry: Entry, known: Entry | None, candidates: list[Entry]): ...
+
+
+def new_meta(fingerprint: str, settings: dict) -> dict:
+    return {"format": FORMAT, "version": FORMAT_VERSION, "fingerprint": fingerprint, "settings": settings}
+
+
+def check_meta(stored: dict | None, wanted: dict, url: str) -> None:
+    """Refuse an index of another format, version or fingerprint (one-line message)."""
+    if stored is None:
+        return
+    if stored.get("format") != FORMAT:
+        raise ConfigError(f"{url} is not a dedupe index", hint="give a new or a dedupe index URL")
+    if stored.get("version") != FORMAT_VERSION:
+        raise ConfigError(f"{url} has index format version {stored.get('version')}, this dedupe reads "
+                          f"version {FORMAT_VERSION}", hint="rebuild the index with `dedupe index add`")
+    if stored.get("fingerprint") != wanted["fingerprint"] or stored.get("settings") != wanted["settings"]:
+        raise FingerprintMismatch(
+            f"{url} was built with other settings (fingerprint {stored.get('fingerprint')}, "
+            f"now {wanted['fingerprint']})",
+            hint="use the settings it was built with, or build a new index")
+
+
+class IndexStore:
+    """Interface of the backends (see the module docstring)."""
+
+    url: str
+    meta: dict
+
+    def check_and_add(self, entry: Entry, judge: Judge):
+        """Atomically: ``verdict = judge(entry, known, candidates)``; store ``entry`` iff ``verdict.admit``."""
+        raise NotImplementedError
+
+    def check_and_add_many(self, entries: Sequence[Entry], judge: Judge) -> list:
+        """:meth:`check_and_add` for each entry in order (backends may share one transaction)."""
+        return [self.check_and_add(e, judge) for e in entries]
+
+    def lookup(self, doc_id: str, keys: np.ndarray) -> tuple[Entry | None, list[Entry]]:
+        """The entry stored under ``doc_id`` and the entries sharing any of ``keys`` (sorted by id,
+        ``doc_id`` itself excluded).  Read-only, not atomic with later writes."""
+        raise NotImplementedError
+
+    def add_many(self, entries: Iterable[Entry]) -> int:
+        """Store entries without checking them (replacing any with the same id); returns the count."""
+        raise NotImplementedError
+
+    def get(self, doc_id: str) -> Entry | None:
+        raise NotImplementedError
+
+    def remove(self, ids: Iterable[str]) -> int:
+        """Forget documents by id; returns how many were indexed."""
+        raise NotImplementedError
+
+    def evict(self, before_ts: int) -> int:
+        """Forget every document with ``ts < before_ts``; returns how many."""
+        raise NotImplementedError
+
+    def count(self) -> int:
+        raise NotImplementedError
+
+    def stats(self) -> dict:
+        """``documents``, ``bucket_entries``, ``bytes`` (on disk or in memory, when known), ``oldest``,
+        ``newest`` and the metadata."""
+        raise NotImplementedError
+
+    def compact(self) -> dict:
+        """Reclaim space; returns :meth:`stats` afterwards."""
+        return self.stats()
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def _unique_keys(keys: np.ndarray) -> list[int]:
+    return [int(k) for k in np.unique(np.asarray(keys, dtype=np.uint32)) if k]
+
+
+def open_index(url: str, fingerprint: str, settings: dict, create: bool = True) -> IndexStore:
+    """Open (or create) the index at ``url`` for documents signed with ``fingerprint``/``settings``.
+
+    ``settings`` is a JSON-able dict of everything else that changes stored bytes (the filter's LSH
+    bands, payload layout).  Raises :class:`~dedupe.errors.FingerprintMismatch` for an index built
+    with other settings and :class:`~dedupe.errors.ConfigError` for an unknown URL scheme.
+    """
+    json.dumps(settings)  # must be JSON
+    meta = new_meta(fingerprint, settings)
+    if url.startswith("memory://"):
+        from dedupe.index.memory import MemoryStore
+        return MemoryStore.open(url, meta, create)
+    if url.startswith("sqlite://"):
+        from dedupe.index.sqlite import SQLiteStore
+        return SQLiteStore.open(url, meta, create)
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        from dedupe.index.redis import RedisStore
+        return RedisStore.open(url, meta, create)
+    raise ConfigError(f"unknown index URL {url!r}",
+                      hint="use memory://, sqlite:///path/to/index.db or redis://host:port/db")
+
+
+def read_meta(url: str) -> dict | None:
+    """The metadata of an existing index without checking it against any settings (``None`` if empty)."""
+    if url.startswith("memory://"):
+        from dedupe.index.memory import MemoryStore
+        return MemoryStore.peek(url)
+    if url.startswith("sqlite://"):
+        from dedupe.index.sqlite import SQLiteStore
+        return SQLiteStore.peek(url)
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        from dedupe.index.redis import RedisStore
+        return RedisStore.peek(url)
+    raise ConfigError(f"unknown index URL {url!r}",
+                      hint="use memory://, sqlite:///path/to/index.db or redis://host:port/db")
+

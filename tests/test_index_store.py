@@ -1,0 +1,211 @@
+"""The index storage contract, run against every backend: memory, SQLite and a real Redis.
+
+Redis: ``DEDUPE_TEST_REDIS_URL`` (default ``redis://127.0.0.1:6379/15``; ``.ci/run`` starts that
+server).  Without a reachable server the Redis cases are skipped, unless ``CI`` is set, in which
+case they fail.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import uuid
+
+import numpy as np
+import pytest
+
+from dedupe.errors import BackendError, ConfigError, FingerprintMismatch
+from dedupe.index.store import FORMAT_VERSION, Entry, open_index, read_meta
+
+REDIS_URL = os.environ.get("DEDUPE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+SETTINGS = {"lsh": {"shingles": [18, 2]}, "payload": "test"}
+
+
+def redis_or_skip(base: str = REDIS_URL) -> None:
+    try:
+        import redis
+
+        redis.Redis.from_url(base, socket_connect_timeout=2).ping()
+    except Exception as exc:  # noqa: BLE001 - any failure means "no server"
+        message = f"no Redis server at {base} ({exc}); start one or set DEDUPE_TEST_REDIS_URL"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+@pytest.fixture(params=["memory", "sqlite", "redis"])
+def url(request, tmp_path):
+    """A fresh index URL of each backend (Redis: a unique key prefix, deleted afterwards)."""
+    kind = request.param
+    if kind == "memory":
+        yield f"memory://{uuid.uuid4().hex}"
+    elif kind == "sqlite":
+        yield f"sqlite:///{tmp_path / 'index.db'}"
+    else:
+        redis_or_skip()
+        sep = "&" if "?" in REDIS_URL else "?"
+        u = f"{REDIS_URL}{sep}prefix=dedupe-test-{uuid.uuid4().hex}"
+        yield u
+        store = open_index(u, "fp", SETTINGS)
+        store.drop_all()
+        store.close()
+
+
+def entry(doc_id: str, keys, ts: int = 100, payload: bytes | None = None) -> Entry:
+    return Entry(doc_id, ts, np.array(keys, dtype=np.uint32), payload if payload is not None else doc_id.encode() * 3)
+
+
+class Verdict:
+    def __init__(self, admit, known, candidates):
+        self.admit = admit
+        self.known = known
+        self.candidates = candidates
+
+
+def admit_if_alone(e, known, candidates):
+    """Admit a document sharing no bucket with another one and not yet indexed."""
+    return Verdict(known is None and not candidates, known, candidates)
+
+
+def test_empty_index(url):
+    with open_index(url, "fp", SETTINGS) as store:
+        assert store.count() == 0
+        assert store.get("a") is None
+        assert store.lookup("a", np.array([1, 2], np.uint32)) == (None, [])
+        assert store.stats()["documents"] == 0
+        assert store.meta["version"] == FORMAT_VERSION
+        assert store.meta["fingerprint"] == "fp"
+
+
+def test_round_trip_of_entries(url):
+    with open_index(url, "fp", SETTINGS) as store:
+        payload = bytes(range(256)) + b"\x00\xff"
+        assert store.add_many([entry("a", [5, 7, 0xFFFFFFFF], ts=1234, payload=payload)]) == 1
+        got = store.get("a")
+        assert got.id == "a" and got.ts == 1234 and got.payload == payload
+        assert sorted(got.keys.tolist()) == [5, 7, 0xFFFFFFFF]
+
+
+def test_lookup_finds_shared_buckets_only(url):
+    with open_index(url, "fp", SETTINGS) as store:
+        store.add_many([entry("c", [1, 2]), entry("b", [2, 3]), entry("x", [9]), entry("é-ü", [0x80000001])])
+        known, cands = store.lookup("new", np.array([2, 0x80000001], np.uint32))
+        assert known is None
+        assert [c.id for c in cands] == ["b", "c", "é-ü"]  # sorted by id, unrelated "x" absent
+        known, cands = store.lookup("b", np.array([2, 3], np.uint32))
+        assert known.id == "b"
+        assert [c.id for c in cands] == ["c"]  # itself excluded
+
+
+def test_check_and_add_admits_only_what_the_judge_admits(url):
+    with open_index(url, "fp", SETTINGS) as store:
+        v = store.check_and_add(entry("a", [1, 2]), admit_if_alone)
+        assert v.admit and store.count() == 1
+        v = store.check_and_add(entry("b", [2, 3]), admit_if_alone)
+        assert not v.admit and [c.id for c in v.candidates] == ["a"]
+        assert store.get("b") is None and store.count() == 1
+        v = store.check_and_add(entry("a", [40]), admit_if_alone)
+        assert not v.admit and v.known.id == "a"  # the judge sees the entry under the same id
+        assert store.get("a").keys.tolist() == [1, 2]
+
+
+def test_check_and_add_many_sees_earlier_documents_of_the_batch(url):
+    with open_index(url, "fp", SETTINGS) as store:
+        out = store.check_and_add_many([entry("a", [1]), entry("b", [1]), entry("c", [2])], admit_if_alone)
+        assert [v.admit for v in out] == [True, False, True]
+        assert store.count() == 2
+
+
+def test_remove_forgets_document_and_buckets(url):
+    with open_index(url, "fp", SETTINGS) as store:
+        store.add_many([entry("a", [1, 2]), entry("b", [2])])
+        assert store.remove(["a", "missing"]) == 1
+        assert store.get("a") is None and store.count() == 1
+        assert [c.id for c in store.lookup("q", np.array([1, 2], np.uint32))[1]] == ["b"]
+        assert store.remove(["a"]) == 0
+
+
+def test_re_adding_an_id_replaces_its_buckets(url):
+    with open_index(url, "fp", SETTINGS) as store:
+        store.add_many([entry("a", [1])])
+        store.add_many([entry("a", [2], ts=200)])
+        assert store.count() == 1
+        assert store.lookup("q", np.array([1], np.uint32))[1] == []
+        assert [c.ts for c in store.lookup("q", np.array([2], np.uint32))[1]] == [200]
+
+
+def test_evict_by_timestamp(url):
+    with open_index(url, "fp", SETTINGS) as store:
+        store.add_many([entry("old", [1], ts=10), entry("edge", [1], ts=50), entry("new", [1], ts=90)])
+        assert store.evict(50) == 1
+        assert [c.id for c in store.lookup("q", np.array([1], np.uint32))[1]] == ["edge", "new"]
+        stats = store.stats()
+        assert (stats["documents"], stats["oldest"], stats["newest"]) == (2, 50, 90)
+
+
+def test_reopen_keeps_data_and_refuses_other_settings(url):
+    with open_index(url, "fp", SETTINGS) as store:
+        store.add_many([entry("a", [1])])
+    with open_index(url, "fp", SETTINGS) as store:
+        assert store.get("a") is not None
+    assert read_meta(url)["fingerprint"] == "fp"
+    with pytest.raises(FingerprintMismatch, match="built with other settings"):
+        open_index(url, "other-fp", SETTINGS)
+    with pytest.raises(FingerprintMismatch):
+        open_index(url, "fp", {**SETTINGS, "payload": "changed"})
+
+
+def test_compact_keeps_documents(url):
+    with open_index(url, "fp", SETTINGS) as store:
+        store.add_many([entry(f"d{i}", [i + 1]) for i in range(50)])
+        store.remove([f"d{i}" for i in range(25)])
+        stats = store.compact()
+        assert stats["documents"] == 25
+        assert store.get("d30") is not None and store.get("d3") is None
+
+
+def test_concurrent_check_and_add_admits_once(url):
+    """Eight threads, each with its own connection, send the same new story at once."""
+    if url.startswith("memory://"):
+        stores = [open_index(url, "fp", SETTINGS) for _ in range(8)]
+    else:
+        open_index(url, "fp", SETTINGS).close()
+        stores = [open_index(url, "fp", SETTINGS) for _ in range(8)]
+    barrier = threading.Barrier(len(stores))
+    results: list = []
+
+    def work(store, n):
+        for story in range(10):
+            barrier.wait()
+            # same story, different ids: they share bucket keys
+            results.append(store.check_and_add(entry(f"s{story}-w{n}", [story + 1, 1000 + story]),
+                                               admit_if_alone).admit)
+
+    threads = [threading.Thread(target=work, args=(s, n)) for n, s in enumerate(stores)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sum(results) == 10
+    assert stores[0].count() == 10
+    for s in stores:
+        s.close()
+
+
+def test_unknown_scheme_and_bad_paths(tmp_path):
+    with pytest.raises(ConfigError, match="unknown index URL"):
+        open_index("postgres://x", "fp", SETTINGS)
+    with pytest.raises(ConfigError, match="does not exist"):
+        open_index(f"sqlite:///{tmp_path}/no/such/dir/x.db", "fp", SETTINGS)
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(b"this is not a database at all" * 100)
+    with pytest.raises(ConfigError, match="cannot open"):
+        open_index(f"sqlite:///{junk}", "fp", SETTINGS)
+    with pytest.raises(ConfigError, match="no index at"):
+        open_index(f"sqlite:///{tmp_path}/absent.db", "fp", SETTINGS, create=False)
+
+
+def test_unreachable_redis_is_a_backend_error():
+    pytest.importorskip("redis")
+    with pytest.raises(BackendError, match="cannot reach Redis"):
+        open_index("redis://127.0.0.1:1/0", "fp", SETTINGS)
