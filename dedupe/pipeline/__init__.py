@@ -2,5 +2,6 @@
 pre-ingest filtering against a persistent index, the streaming ``StreamFilter`` (``stream``)."""
 
 from dedupe.pipeline.batch import Deduplicator, RunResult, cluster, featurize
+from dedupe.pipeline.syndication import classify, classify_result
 
-__all__ = ["Deduplicator", "RunResult", "cluster", "featurize"]
+__all__ = ["Deduplicator", "RunResult", "classify", "classify_result", "cluster", "featurize"]
