@@ -76,7 +76,7 @@ _WIRE = re.compile(
 _DATELINE = re.compile(
     r"^\s*[A-Z][A-Z.'\- ]{2,30}(?:,\s*[A-Z][A-Za-z.]{1,12}\.?\s*\d{0,2})?\s*(?:\([A-Za-z]+\))?\s*[-–—]{1,2}\s",
     re.M)
-_BYLINE = re.compile(r"^\s*(?:by|written by|reporting by|words by|editing by)\s+[A-Z][\w'’-]+", re.M)
+_BYLINE = re.compile(r"^\s*(?i:by|written by|reporting by|words by|editing by)\s+[A-Z][\w'’-]+", re.M)
 _ATTRIBUTION = re.compile(
     r"\baccording to (?:a |an |the |some )?(?:media |news |local |recent |earlier )?"
     r"(?:reports?|sources?|media|news|newspapers?|websites?|sites?|outlets?|tipsters?|rumou?rs?|claims?)\b"
@@ -487,6 +487,7 @@ def _estimator_class():
             self.classes_ = lr.classes_
             self.mean_, self.scale_ = mean, scale
             self.coef_, self.intercept_ = lr.coef_.copy(), lr.intercept_.copy()
+            self.n_iter_ = lr.n_iter_.copy()
             return self
 
         def decision_function(self, X):
@@ -496,6 +497,7 @@ def _estimator_class():
             return z[:, 0] if z.shape[1] == 1 else z
 
         def predict_proba(self, X):
+            check_is_fitted(self)
             z = self.decision_function(X)
             if z.ndim == 1:
                 p = 1.0 / (1.0 + np.exp(-z))
@@ -505,6 +507,7 @@ def _estimator_class():
             return e / e.sum(axis=1, keepdims=True)
 
         def predict(self, X):
+            check_is_fitted(self)
             return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
 
         def to_dict(self) -> dict:

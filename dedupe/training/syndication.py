@@ -6,14 +6,15 @@ evaluation set also uses another random seed).  For each drawn original a *story
 
 * 30% stand alone (the original only; the other originals of its topic are the independent
   same-topic articles);
-* 55% get 1-3 copies made with :func:`dedupe.training.generate.make_copy` (``duplicate``,
+* 50% get 1-3 copies made with :func:`dedupe.training.generate.make_copy` (``duplicate``,
   ``partial``, ``rewrite``), a fifth of them copied from an earlier copy instead of the original
   (the source is then that copy); most copies get a changed headline;
 * 8% are the same with the original left out of the input: its copies are ``syndicated`` with
   relation ``same-source`` and no source in the input (unless copied from a copy);
-* 7% are two independent write-ups of one source (:func:`~dedupe.training.generate.make_same_source`,
+* 4% are two independent write-ups of one source (:func:`~dedupe.training.generate.make_same_source`,
   the source left out): both are ``original`` reporting, as the seeds' write-ups of one press
-  release are.
+  release are; another 8% add a heavy rewrite of one write-up (rewritten twice at full strength,
+  like the seeds' machine-translated re-post), ``syndicated`` with that write-up as its source.
 
 Every document gets a date (the original's a random day in 2004-2005, a copy's 30 minutes to 3 days
 after its source); evaluation runs once with the dates and once with every date removed.
@@ -45,7 +46,7 @@ from dedupe.model import Document
 from dedupe.pipeline import Deduplicator
 from dedupe.shingle import Shingler
 from dedupe.training.corpora import Article, load_bbc, load_reuters
-from dedupe.training.generate import make_copy, make_same_source, rewrite_headline
+from dedupe.training.generate import make_copy, make_same_source, rewrite, rewrite_headline
 
 TRAIN_SEED = 11
 EVAL_SEED = 29
@@ -97,6 +98,19 @@ def build_set(originals: list[Article], n_stories: int, seed: int) -> tuple[list
         if r < 0.30:
             docs.append(_doc(f"{story}-o", art.title, art.text, date0))
             truth[docs[-1].id] = Truth("original", None, "standalone", story)
+            continue
+        if r < 0.42 and r >= 0.34:
+            # two write-ups of one absent source (originals) and a heavy sentence-by-sentence
+            # rewrite of one of them (as a machine-translated re-post): the story of the seeds
+            a, b = make_same_source(art.text, rng)
+            heavy = rewrite(rewrite(a, rng, 1.0), rng, 1.0)
+            ids = [f"{story}-w0", f"{story}-w1", f"{story}-h"]
+            dates = [date0, date0 + timedelta(minutes=rng.randrange(30, 24 * 60))]
+            dates.append(dates[0] + timedelta(minutes=rng.randrange(30, 3 * 24 * 60)))
+            for did, body, date in zip(ids, (a, b, heavy), dates):
+                docs.append(_doc(did, rewrite_headline(art.title, rng), body, date))
+            truth[ids[0]] = truth[ids[1]] = Truth("original", None, "write-up", story)
+            truth[ids[2]] = Truth("syndicated", ids[0], "heavy-rewrite", story)
             continue
         if r < 0.37:
             a, b = make_same_source(art.text, rng)
