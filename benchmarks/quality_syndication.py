@@ -41,8 +41,11 @@ def run(data: str | Path = "../shared/data", stories: int | None = None, seed: i
 
     t0 = time.perf_counter()
     config = Config()
+    import dedupe
+
     out = held_apart(SyndicationModel.load(config=config), data, config,
-                     stories or EVAL_STORIES, EVAL_SEED if seed is None else seed)
+                     stories or EVAL_STORIES, EVAL_SEED if seed is None else seed,
+                     cluster=lambda docs: dedupe.cluster(docs, config))
     out["seeds"] = seeds()
     out["seconds"] = round(time.perf_counter() - t0, 1)
     return out

@@ -584,7 +584,7 @@ class SyndicationModel:
             source, label = est.from_dict(data["source_model"]), est.from_dict(data["label_model"])
         except (KeyError, TypeError, ValueError, IndexError) as exc:
             raise ModelError(f"{origin}: corrupt syndication model ({exc})") from exc
-        info = {k: v for k, v in data.items() if k in ("training", "metrics")}
+        info = {k: v for k, v in data.items() if k in ("training", "metrics", "metrics_note")}
         return cls(source, label, data["fingerprint"], info)
 
     @classmethod
