@@ -622,10 +622,11 @@ class SyndicationModel:
         scores = self.source_scores(story)
         X = story.label_rows(scores)
         p_syn = self.label_model.predict_proba(X)[:, 1]
+        flipped = _break_cycles(story, scores, p_syn)
         out = []
         for d, info in enumerate(story.members):
             cands = story.candidates[d]
-            syndicated = p_syn[d] >= 0.5
+            syndicated = p_syn[d] >= 0.5 and d not in flipped
             source = relation = None
             if syndicated and cands:
                 best = max(cands, key=lambda s: (scores[(d, s)], -s))
@@ -645,6 +646,28 @@ class SyndicationModel:
                                None if source is None else story.members[source].doc.id,
                                round(conf, 4), tuple(reasons)))
         return out
+
+
+def _break_cycles(story: StoryFeatures, scores: dict[tuple[int, int], float], p_syn: np.ndarray) -> set[int]:
+    """Copies cannot come from each other in a circle.  When following each syndicated member to
+    its best source loops, the member of the loop with the weakest evidence of copying its source
+    (lowest source score) is called original.  Returns those members."""
+    best = {}
+    for d in range(len(story.members)):
+        if p_syn[d] >= 0.5 and story.candidates[d]:
+            best[d] = max(story.candidates[d], key=lambda s: (scores[(d, s)], -s))
+    flipped: set[int] = set()
+    done: set[int] = set()
+    for start in best:
+        path, d = [], start
+        while d in best and d not in done and d not in path:
+            path.append(d)
+            d = best[d]
+        if d in path:
+            loop = path[path.index(d):]
+            flipped.add(min(loop, key=lambda k: (scores[(k, best[k])], p_syn[k], k)))
+        done.update(path)
+    return flipped
 
 
 def _pct(x: float) -> str:

@@ -226,3 +226,14 @@ def test_seed_001_is_syndicated_from_003():
     got = _seed_verdicts()
     assert got["001"].label == "syndicated"
     assert got["001"].source == "003_0e85794110f32b6f"
+
+
+def test_no_two_documents_are_each_others_source():
+    samples = ROOT / "samples"
+    docs = dedupe.read_documents([str(p) for p in sorted(samples.iterdir()) if p.is_dir() and p.name != "labels"])
+    verdicts = {v.id: v for v in dedupe.classify(docs)}
+    for v in verdicts.values():
+        if v.label == "syndicated" and v.source is not None:
+            src = verdicts[v.source]
+            assert src.cluster == v.cluster
+            assert not (src.label == "syndicated" and src.source == v.id), (v.id, src.id)

@@ -16,7 +16,7 @@ evaluation set also uses another random seed).  For each drawn original a *story
   release are; another 8% add a heavy rewrite of one write-up (rewritten twice at full strength,
   like the seeds' machine-translated re-post), ``syndicated`` with that write-up as its source.
 
-Every document gets a date (the original's a random day in 2004-2005, a copy's 30 minutes to 3 days
+Reuters originals keep their wire sign-off (``Reuter``) as published.  Every document gets a date (the original's a random day in 2004-2005, a copy's 30 minutes to 3 days
 after its source); evaluation runs once with the dates and once with every date removed.
 
 Commands::
@@ -78,6 +78,12 @@ def load_originals(data: str | Path | None, part: str, min_words: int = 120) -> 
     return split_articles(arts, part)
 
 
+def _as_published(art: Article) -> str:
+    """The original's text as its publisher printed it (Reuters wire copy ends with ``Reuter``,
+    which the corpus reader strips)."""
+    return art.text + "\n\nReuter" if art.source == "reuters" else art.text
+
+
 def _doc(doc_id: str, title: str, body: str, date: datetime) -> Document:
     return Document(doc_id, f"{title}\n\n{body}", title=title, date=date.isoformat(timespec="minutes"))
 
@@ -96,7 +102,7 @@ def build_set(originals: list[Article], n_stories: int, seed: int) -> tuple[list
         date0 = base + timedelta(minutes=rng.randrange(2 * 365 * 24 * 60))
         r = rng.random()
         if r < 0.30:
-            docs.append(_doc(f"{story}-o", art.title, art.text, date0))
+            docs.append(_doc(f"{story}-o", art.title, _as_published(art), date0))
             truth[docs[-1].id] = Truth("original", None, "standalone", story)
             continue
         if r < 0.42 and r >= 0.34:
@@ -121,7 +127,7 @@ def build_set(originals: list[Article], n_stories: int, seed: int) -> tuple[list
                 truth[did] = Truth("original", None, "write-up", story)
             continue
         orphan = r >= 0.92
-        made = [(f"{story}-o", art.title, art.text, date0)]
+        made = [(f"{story}-o", art.title, _as_published(art), date0)]
         if not orphan:
             docs.append(_doc(*made[0]))
             truth[made[0][0]] = Truth("original", None, "original", story)
