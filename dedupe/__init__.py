@@ -11,12 +11,12 @@ The library is the product; the ``dedupe`` command is a thin layer over it.
 from dedupe.config import Config
 from dedupe.errors import DedupeError, InputError
 from dedupe.io import DocumentReader, Fields, read_documents
-from dedupe.model import Cluster, Document, Link, Member
-from dedupe.pipeline import Deduplicator, RunResult, cluster
+from dedupe.model import Cluster, Document, Link, Member, Verdict
+from dedupe.pipeline import Deduplicator, RunResult, classify, cluster
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Cluster", "Config", "DedupeError", "Deduplicator", "Document", "DocumentReader", "Fields", "InputError", "Link",
-    "Member", "RunResult", "cluster", "read_documents", "__version__",
+    "Member", "RunResult", "Verdict", "classify", "cluster", "read_documents", "__version__",
 ]

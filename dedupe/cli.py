@@ -624,5 +624,48 @@ def index_compact_cmd(url):
     click.echo(f"compacted {url}: {before} -> {after.get('bytes')} bytes")
 
 
+# -- classify (issue 4): original reporting or syndication -----------------------------------------
+@main.command("classify")
+@input_options
+@click.option("--format", "-f", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
+              help="Output format: a table grouped by story, or one record per document (json, jsonl, csv).")
+@click.option("--model", "model_path", type=click.Path(dir_okay=False), default=None,
+              help="A syndication model file (default: the one shipped with dedupe).")
+@click.option("--progress/--no-progress", default=None, help="Force the progress bar on or off.")
+@handle_errors
+def classify_cmd(paths, id_field, text_field, title_field, date_field, source_field, input_format, on_error,
+                 fmt, model_path, progress):
+    """Say for each document under PATHS whether it is original reporting or syndication.
+
+    \b
+    Each document gets: label (original | syndicated), relation to its source (duplicate |
+    rewrite | same-source, for syndicated ones), source (the document of the input it most
+    likely came from), confidence (0..1) and the reasons behind the verdict.  The table groups
+    documents by story, originals first, with an arrow to each copy's source.  Publication dates
+    (--date-field) help when present; the verdicts work without them.
+    """
+    from dedupe.classify import SyndicationModel
+    from dedupe.pipeline import classify_result
+    from dedupe.report import render_verdicts
+
+    config = Config()
+    model = SyndicationModel.load(model_path, config)
+    docs, reader = read_inputs(paths, id_field, text_field, title_field, date_field, source_field,
+                               input_format, on_error, config.max_chars)
+    if not docs:
+        report_problems(reader, 0)
+        _fail("no documents to classify")
+    bar = Progress(progress)
+    try:
+        deduplicator = Deduplicator(config, progress=bar)
+        result = deduplicator.run(docs)
+        verdicts = classify_result(result, config, model, deduplicator.shingler)
+    finally:
+        bar.close()
+    report_problems(reader, len(docs))
+    click.echo(render_verdicts(verdicts, fmt, result.documents), nl=False)
+# -- end classify (issue 4) --------------------------------------------------------------------------
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

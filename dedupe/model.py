@@ -91,3 +91,28 @@ class FilterVerdict:
             "matches": [{"id": i, "relation": r, "similarity": s} for i, r, s in self.matches],
             "reason": self.reason,
         }
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Whether a document is original reporting or syndication, and where it came from.
+
+    ``label`` is ``original`` or ``syndicated``.  For a syndicated document ``relation`` says how
+    it relates to its origin (``duplicate``: copied nearly word for word, ``rewrite``: reworded,
+    ``same-source``: re-tells a common source that is not in the input) and ``source`` names the
+    document of the input it most likely came from (``None`` when that origin is not in the input).
+    ``confidence`` is the probability of ``label`` in [0, 1]; ``reasons`` are short human-readable
+    strings naming the evidence (see the README section "Original or syndicated").
+    """
+
+    id: str
+    cluster: str
+    label: str
+    relation: str | None
+    source: str | None
+    confidence: float
+    reasons: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "cluster": self.cluster, "label": self.label, "relation": self.relation,
+                "source": self.source, "confidence": self.confidence, "reasons": list(self.reasons)}

@@ -129,3 +129,88 @@ def render(result: RunResult, fmt: str) -> str:
     if fmt == "csv":
         return format_csv(result)
     raise ValueError(f"unknown format {fmt!r}")
+
+
+# -- classify (issue 4): verdicts, original vs syndicated ----------------------------------------
+VERDICT_FIELDS = ("id", "cluster", "label", "relation", "source", "confidence", "reasons")
+
+
+def story_order(verdicts) -> list[list]:
+    """Verdicts grouped by story (cluster), stories with copies first (largest first, then by id),
+    then documents standing alone; inside a story originals first, then each copy after its source."""
+    groups: dict[str, list] = {}
+    for v in verdicts:
+        groups.setdefault(v.cluster, []).append(v)
+    out = []
+    for cid in sorted(groups, key=lambda c: (-len(groups[c]), c)):
+        members = groups[cid]
+        by_id = {v.id: v for v in members}
+
+        def depth(v, seen=()):
+            if v.source is None or v.source not in by_id or v.source in seen or v.label == "original":
+                return 0
+            return 1 + depth(by_id[v.source], seen + (v.id,))
+
+        out.append(sorted(members, key=lambda v: (v.label != "original", depth(v), v.id)))
+    return out
+
+
+def format_verdicts_table(verdicts, documents=None, width: int = 48) -> str:
+    """One row per document, grouped by story, original first, ``→ source`` for each copy."""
+    docs = {d.id: d for d in (documents or [])}
+    rows = []
+    groups = story_order(verdicts)
+    n_story = 0
+    for members in groups:
+        if len(members) > 1:
+            n_story += 1
+        for k, v in enumerate(members):
+            why = v.reasons[0] if v.reasons else ""
+            rows.append([
+                (n_story if len(members) > 1 else "-") if k == 0 else "",
+                v.id,
+                v.label,
+                v.relation or "",
+                f"→ {v.source}" if v.source else "",
+                f"{v.confidence:.2f}",
+                textwrap.shorten(why, width=width, placeholder="…") if why else "",
+            ])
+    table = tabulate(rows, headers=["story", "id", "label", "relation", "source", "conf", "main reason"],
+                     tablefmt="simple")
+    n_syn = sum(v.label == "syndicated" for v in verdicts)
+    n = len(verdicts)
+    summary = (f"{n} document{'s' if n != 1 else ''}: {n - n_syn} original, {n_syn} syndicated; "
+               f"{n_story} stor{'ies' if n_story != 1 else 'y'} with copies")
+    return table + "\n\n" + summary + "\n"
+
+
+def format_verdicts_json(verdicts) -> str:
+    payload = {"documents": len(verdicts), "verdicts": [v.as_dict() for v in verdicts]}
+    return json.dumps(payload, ensure_ascii=False, indent=2) + "\n"
+
+
+def format_verdicts_jsonl(verdicts) -> str:
+    return "".join(json.dumps(v.as_dict(), ensure_ascii=False) + "\n" for v in verdicts)
+
+
+def format_verdicts_csv(verdicts) -> str:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(VERDICT_FIELDS)
+    for v in verdicts:
+        writer.writerow([v.id, v.cluster, v.label, v.relation or "", v.source or "", f"{v.confidence:.4f}",
+                         "; ".join(v.reasons)])
+    return buf.getvalue()
+
+
+def render_verdicts(verdicts, fmt: str, documents=None) -> str:
+    """Verdicts (in input order) as ``table``, ``json`` (one object), ``jsonl`` or ``csv``."""
+    if fmt == "table":
+        return format_verdicts_table(verdicts, documents)
+    if fmt == "json":
+        return format_verdicts_json(verdicts)
+    if fmt == "jsonl":
+        return format_verdicts_jsonl(verdicts)
+    if fmt == "csv":
+        return format_verdicts_csv(verdicts)
+    raise ValueError(f"unknown format {fmt!r}")

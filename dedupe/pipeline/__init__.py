@@ -3,5 +3,6 @@ pre-ingest filtering against a persistent index, the streaming ``StreamFilter`` 
 
 from dedupe.pipeline.batch import Deduplicator, RunResult, cluster, featurize
 from dedupe.pipeline.stream import StreamFilter
+from dedupe.pipeline.syndication import classify, classify_result
 
-__all__ = ["Deduplicator", "RunResult", "StreamFilter", "cluster", "featurize"]
+__all__ = ["Deduplicator", "RunResult", "StreamFilter", "classify", "classify_result", "cluster", "featurize"]

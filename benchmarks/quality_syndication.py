@@ -1,0 +1,93 @@
+"""Quality of the syndication classifier (issue 4): original vs syndicated, and source attribution.
+
+Builds the held-apart evaluation set from ``../shared/data`` (BBC + Reuters originals never used in
+training, another random seed; see :mod:`dedupe.training.syndication`), runs ``dedupe.classify``
+end to end (clustering included) with the shipped model, once with publication dates and once with
+every date removed, and prints:
+
+* original-vs-syndicated accuracy (all documents, and documents in stories that have copies);
+* source attribution accuracy: syndicated documents whose true origin is in the input and whose
+  verdict names it;
+* accuracy per kind of document, and the seeds' verdicts (001 syndicated from 003; 003, 004 original).
+
+Run: ``python benchmarks/quality_syndication.py [--data ../shared/data] [--stories 400]``.
+``benchmarks/quality.py`` can call :func:`run` and :func:`table`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+TARGETS = {"label_accuracy": 0.95, "source_accuracy": 0.95}
+
+
+def seeds() -> dict[str, tuple[str, str | None]]:
+    import dedupe
+
+    docs = dedupe.read_documents([str(ROOT / "samples" / "xiaomi-leica")])
+    return {v.id[:3]: (v.label, None if v.source is None else v.source[:3]) for v in dedupe.classify(docs)}
+
+
+def run(data: str | Path = "../shared/data", stories: int | None = None, seed: int | None = None) -> dict:
+    """``{"with_dates": metrics, "without_dates": metrics, "seeds": {...}, "seconds": s}``; raises
+    FileNotFoundError when the shared corpora are absent."""
+    from dedupe.classify import SyndicationModel
+    from dedupe.config import Config
+    from dedupe.training.syndication import EVAL_SEED, EVAL_STORIES, held_apart
+
+    t0 = time.perf_counter()
+    config = Config()
+    import dedupe
+
+    out = held_apart(SyndicationModel.load(config=config), data, config,
+                     stories or EVAL_STORIES, EVAL_SEED if seed is None else seed,
+                     cluster=lambda docs: dedupe.cluster(docs, config))
+    out["seeds"] = seeds()
+    out["seconds"] = round(time.perf_counter() - t0, 1)
+    return out
+
+
+def table(result: dict) -> str:
+    from tabulate import tabulate
+
+    rows = []
+    for key in ("with_dates", "without_dates"):
+        m = result[key]
+        rows.append([key.replace("_", " "), m["documents"], m["label_accuracy"], m["label_accuracy_in_stories"],
+                     m["source_accuracy"], m["syndicated_with_source"]])
+    head = ["held-apart set", "docs", "label acc (target 0.95)", "label acc in stories", "source acc (target 0.95)",
+            "syndicated w/ source"]
+    out = [tabulate(rows, headers=head, tablefmt="simple")]
+    kinds = sorted(result["with_dates"]["by_kind"])
+    out.append(tabulate([[k, result["with_dates"]["by_kind"][k], result["without_dates"]["by_kind"][k]] for k in kinds],
+                        headers=["label accuracy by kind", "with dates", "without dates"], tablefmt="simple"))
+    s = result["seeds"]
+    expect = {"001": ("syndicated", "003"), "003": ("original", None), "004": ("original", None)}
+    out.append(tabulate([[k, f"{s[k][0]} {'<- ' + s[k][1] if s[k][1] else ''}".strip(),
+                          f"{v[0]} {'<- ' + v[1] if v[1] else ''}".strip(), "yes" if s[k] == v else "NO"]
+                         for k, v in expect.items()], headers=["seed", "verdict", "expected", "ok"], tablefmt="simple"))
+    out.append(f"({result['seconds']} s)")
+    return "\n\n".join(out) + "\n"
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--data", default=str(ROOT.parent / "shared" / "data"))
+    p.add_argument("--stories", type=int, default=None)
+    p.add_argument("--seed", type=int, default=None)
+    args = p.parse_args(argv)
+    try:
+        result = run(args.data, args.stories, args.seed)
+    except FileNotFoundError as exc:
+        print(f"skipped: {exc}", file=sys.stderr)
+        return 0
+    print(table(result), end="")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

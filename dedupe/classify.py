@@ -1,0 +1,748 @@
+"""Original reporting or syndication: a verdict for every document of a clustering run.
+
+Inside each story (a cluster found by :mod:`dedupe.cluster`), every document is described by
+*document-in-cluster* features, and every ordered pair of members ``(d, s)`` by *direction*
+features answering "is ``s`` where ``d`` came from?":
+
+* **containment in both directions**: the share of ``d``'s sentences that have a close match in
+  ``s`` *in the same order* (a sentence-by-sentence rewrite keeps the order even when it keeps
+  no word 5-gram), the share matched in any order, and the content-word-pair and word 5-gram
+  containment of ``d`` in ``s`` and of ``s`` in ``d``;
+* **content found nowhere else**: the share of ``d``'s content-word pairs no other member has
+  (original reporting adds facts; a copy adds little but boilerplate);
+* **time order** when both documents carry a date (and 0 when either has none, so the model
+  works without dates);
+* **attribution and wire cues** read from the raw text: wire credits (``(Reuters) -``),
+  datelines (``LONDON, March 3 -``), bylines, second-hand attributions ("according to
+  reports", "as reported by", "citing"), "via", "originally published", "read the full story",
+  and first-hand reporting ("told reporters", "said in a statement", "exclusive");
+* **quote share** (reporting quotes people), **length**, and **headline changed but body
+  copied**.
+
+Two :class:`SyndicationClassifier` models (logistic regression on standardised features,
+written as a scikit-learn estimator) are learned from generated stories by
+``python -m dedupe.training.syndication train``: the *source* model scores each ordered pair,
+the *label* model each document (it sees the source model's best scores among its features).
+The trained models ship as ``dedupe/resources/syndication.json`` (format below); no pickle.
+
+Model file (JSON, ``"format": "dedupe-syndication-model"``, ``"version": 1``): the settings
+fingerprint (:meth:`dedupe.config.Config.fingerprint`) and the signature settings it stands for,
+the feature names of each model, each model's standardisation and coefficients, the training
+command and the held-apart metrics.  A file of another format, version or fingerprint is refused
+with a one-line :class:`~dedupe.errors.ModelError`.
+
+scikit-learn is imported only when a model is trained or loaded, so ``import dedupe`` stays light.
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+import math
+import re
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from importlib import resources
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from dedupe.compare import weighted_containment
+from dedupe.config import Config
+from dedupe.errors import ModelError
+from dedupe.model import Cluster, Document, Verdict
+from dedupe.normalize import normalize_text
+from dedupe.shingle import DocFeatures, Shingler, token_hash
+
+FORMAT = "dedupe-syndication-model"
+VERSION = 1
+MODEL_RESOURCE = "syndication.json"
+
+#: A sentence of ``d`` matches one of ``s`` when the idf-weighted Dice overlap of their stemmed
+#: content words reaches this.
+SENTENCE_MATCH = 0.4
+#: A syndicated document's source is its best-scoring fellow member; the relation is ``duplicate``
+#: or ``rewrite`` when that score reaches this, else ``same-source`` (the two share material, but
+#: the evidence of direct copying is weak: most likely both took it from a common source).
+SOURCE_AT = 0.25
+#: Clusters larger than this compare each member only with the members it is linked to.
+FULL_PAIRS_UP_TO = 60
+
+# -- cues in the raw text -------------------------------------------------------------------------
+_WIRE = re.compile(
+    r"\((?:reuters?|ap|afp|upi|bloomberg|pa|dpa|xinhua|ians|pti|ani|efe|ansa|kyodo|yonhap|tass)\)\s*[-–—:]"
+    r"|^\s*reuters?\s*$", re.I | re.M)
+_DATELINE = re.compile(
+    r"^\s*[A-Z][A-Z.'\- ]{2,30}(?:,\s*[A-Z][A-Za-z.]{1,12}\.?\s*\d{0,2})?\s*(?:\([A-Za-z]+\))?\s*[-–—]{1,2}\s",
+    re.M)
+_BYLINE = re.compile(r"^\s*(?i:by|written by|reporting by|words by|editing by)\s+[A-Z][\w'’-]+", re.M)
+_ATTRIBUTION = re.compile(
+    r"\baccording to (?:a |an |the |some )?(?:media |news |local |recent |earlier )?"
+    r"(?:reports?|sources?|media|news|newspapers?|websites?|sites?|outlets?|tipsters?|rumou?rs?|claims?)\b"
+    r"|\b(?:as )?(?:first |originally )?reported (?:by|in|on)\b|\b(?:reports|media) (?:say|said|suggest|claim)\b"
+    r"|\bciting\b|\bcited by\b|\bit (?:was|has been) reported\b|\breportedly\b", re.I)
+_VIA = re.compile(r"\(via\b|^\s*via\s|\bvia\s*:|\bh/t\b|\bhat tip\b", re.I | re.M)
+_REPUBLISHED = re.compile(
+    r"\boriginally (?:published|appeared|posted|ran)\b|\bfirst (?:published|appeared) (?:on|in|at|by)\b"
+    r"|\b(?:re)?published (?:with|by|under) (?:permission|licen[cs]e)\b|\brepublished\b|\breprinted\b"
+    r"|\bsyndicated\b|\bread (?:the )?(?:full|original|rest of the) (?:story|article|report)\b"
+    r"|^\s*source\s*:|\bcourtesy of\b|\bthis (?:article|story|post) (?:was|first|originally)\b", re.I | re.M)
+_FIRSTHAND = re.compile(
+    r"\btold (?:us|me|reporters|journalists)\b|\binformed us\b|\b(?:we|i) (?:have )?(?:learned|confirmed|spoke|asked)\b"
+    r"|\bexclusive(?:ly)?\b|\bsaid in a statement\b|\bin an interview\b|\bat a (?:press|news) conference\b"
+    r"|\bour (?:reporter|correspondent)\b", re.I)
+_QUOTED = re.compile(r"[\"“”]([^\"“”\n]{8,600})[\"“”]")
+
+CUES = ("wire", "dateline", "byline", "attribution", "via", "republished", "firsthand")
+_CUE_RE = {"wire": _WIRE, "dateline": _DATELINE, "byline": _BYLINE, "attribution": _ATTRIBUTION,
+           "via": _VIA, "republished": _REPUBLISHED, "firsthand": _FIRSTHAND}
+_CUE_TEXT = {"wire": "wire credit", "dateline": "dateline", "byline": "byline",
+             "attribution": "second-hand attribution", "via": "'via' credit",
+             "republished": "republication note", "firsthand": "first-hand reporting"}
+
+
+def text_cues(text: str) -> dict[str, str | None]:
+    """The first match of each cue in ``text`` (``None`` when absent).  Datelines and bylines are
+    looked for only near the top and bottom of the text, where they are printed."""
+    head_tail = text[:600] + "\n" + text[-400:]
+    found: dict[str, str | None] = {}
+    for name, rx in _CUE_RE.items():
+        m = rx.search(head_tail if name in ("dateline", "byline") else text)
+        found[name] = None if m is None else " ".join(m.group(0).split())
+    return found
+
+
+def quote_share(text: str) -> float:
+    """Share of the characters of ``text`` inside quotation marks."""
+    if not text:
+        return 0.0
+    return min(1.0, sum(len(m.group(1)) for m in _QUOTED.finditer(text)) / len(text))
+
+
+def parse_date(value: str | None) -> datetime | None:
+    """An ISO-8601 date or timestamp (a few common variants too); ``None`` when absent or unreadable."""
+    if not value:
+        return None
+    value = str(value).strip()
+    try:
+        d = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        d = None
+        for fmt in ("%d-%b-%Y %H:%M:%S.%f", "%d-%b-%Y %H:%M:%S", "%Y/%m/%d", "%d %B %Y", "%B %d, %Y"):
+            try:
+                d = datetime.strptime(value, fmt)
+                break
+            except ValueError:
+                continue
+        if d is None:
+            return None
+    if d.tzinfo is None:
+        d = d.replace(tzinfo=timezone.utc)
+    return d
+
+
+# -- per-document analysis ------------------------------------------------------------------------
+_SENT_SPLIT = re.compile(r"(?<=[.!?])[\"”’)]?\s+|\n+")
+_WORD = re.compile(r"\w+")
+
+
+@dataclass
+class DocInfo:
+    """What the classifier reads from one document."""
+
+    doc: Document
+    features: DocFeatures
+    sentences: list[tuple[np.ndarray, np.ndarray]]  # per sentence: sorted term hashes, their idf
+    cues: dict[str, str | None]
+    quotes: float
+    n_words: int
+    date: datetime | None
+    title: str | None
+    terms: np.ndarray = None    # sorted unique stemmed content-word hashes of the whole text
+    term_idf: np.ndarray = None  # their idf
+    numbers: np.ndarray = None  # sorted unique hashes of the tokens holding digits
+    said_share: float = 0.0     # share of reporting verbs that are the plain "said"/"says"
+
+
+def analyse(doc: Document, shingler: Shingler, config: Config) -> DocInfo:
+    """Normalise, featurise and read the cues of one document."""
+    norm = normalize_text(doc.text, config.normalize)
+    feats = shingler.features(norm)
+    sentences = []
+    for sent in _SENT_SPLIT.split(norm):
+        terms = sorted(set(shingler.content_terms(_WORD.findall(sent))))
+        if len(terms) < 3:
+            continue
+        hashes = np.array([token_hash(t) for t in terms], dtype=np.uint32)
+        order = np.argsort(hashes)
+        idf = np.array([shingler.background.idf(t) for t in terms], dtype=np.float64)[order]
+        sentences.append((hashes[order], idf))
+    title = " ".join(doc.title.split()).casefold() if doc.title else None
+    if sentences:
+        terms, first = np.unique(np.concatenate([h for h, _ in sentences]), return_index=True)
+        term_idf = np.concatenate([w for _, w in sentences])[first]
+    else:
+        terms, term_idf = np.empty(0, dtype=np.uint32), np.empty(0)
+    numbers = np.unique(np.array([token_hash(t) for t in _WORD.findall(norm) if any(c.isdigit() for c in t)],
+                                 dtype=np.uint32))
+    verbs = _REPORTING.findall(norm)
+    said = sum(v in ("said", "says") for v in verbs) / len(verbs) if verbs else 1.0
+    return DocInfo(doc, feats, sentences, text_cues(doc.text), quote_share(doc.text), feats.n_tokens,
+                   parse_date(doc.date), title, terms, term_idf, numbers, said)
+
+
+_REPORTING = re.compile(r"\b(said|says|stated|states|noted|notes|added|adds|explained|explains|remarked|commented"
+                        r"|argued|argues|told)\b")
+
+
+def _unmatched_idf(a: DocInfo, b: DocInfo) -> float:
+    """Mean idf of ``a``'s content words that ``b`` lacks (high: specific facts; low: generic lines)."""
+    if len(a.terms) == 0:
+        return 0.0
+    miss = ~np.isin(a.terms, b.terms, assume_unique=True)
+    return float(a.term_idf[miss].mean()) if miss.any() else 0.0
+
+
+def _weighted_terms_in(a: DocInfo, b: DocInfo) -> float:
+    """idf-weighted share of ``a``'s content words that ``b`` also has (rare words count most)."""
+    if len(a.terms) == 0:
+        return 0.0
+    hit = np.isin(a.terms, b.terms, assume_unique=True)
+    return float(a.term_idf[hit].sum() / a.term_idf.sum())
+
+
+def _lis(values: list[int]) -> int:
+    """Length of the longest strictly increasing subsequence."""
+    tails: list[int] = []
+    for v in values:
+        k = bisect.bisect_left(tails, v)
+        if k == len(tails):
+            tails.append(v)
+        else:
+            tails[k] = v
+    return len(tails)
+
+
+def _sentence_similarity(a: DocInfo, b: DocInfo) -> np.ndarray:
+    """idf-weighted Dice similarity of every sentence of ``a`` with every sentence of ``b``."""
+    sa, sb = a.sentences, b.sentences
+    out = np.zeros((len(sa), len(sb)))
+    if not sa or not sb:
+        return out
+    vocab = np.unique(np.concatenate([h for h, _ in sa] + [h for h, _ in sb]))
+    from_b = np.zeros((len(sb), len(vocab)), dtype=bool)
+    for j, (h, _) in enumerate(sb):
+        from_b[j, np.searchsorted(vocab, h)] = True
+    wa = np.zeros((len(sa), len(vocab)))
+    for i, (h, w) in enumerate(sa):
+        wa[i, np.searchsorted(vocab, h)] = w
+    inter_a = wa @ from_b.T  # weight (by a's idf) of a-sentence terms found in the b-sentence
+    tot_a = np.array([w.sum() for _, w in sa])[:, None]
+    tot_b = np.array([w.sum() for _, w in sb])[None, :]
+    return 2.0 * inter_a / (tot_a + tot_b)
+
+
+def sentence_coverage(sim: np.ndarray) -> tuple[float, float, float, float]:
+    """From a sentence similarity matrix ``a x b``: (share of a's sentences matched in b in order,
+    matched in any order, share of b's in a in order, in any order)."""
+    out = []
+    for m in (sim, sim.T):
+        if m.shape[0] == 0 or m.shape[1] == 0:
+            out.extend([0.0, 0.0])
+            continue
+        best = m.argmax(axis=1)
+        hit = m[np.arange(m.shape[0]), best] >= SENTENCE_MATCH
+        out.append(_lis([int(j) for j, h in zip(best, hit) if h]) / m.shape[0])
+        out.append(float(hit.mean()))
+    return out[0], out[1], out[2], out[3]
+
+
+def _containment(a: np.ndarray, b: np.ndarray) -> float:
+    if len(a) == 0 or len(b) == 0:
+        return 0.0
+    return float(np.intersect1d(a, b, assume_unique=True).size) / len(a)
+
+
+# -- features -------------------------------------------------------------------------------------
+SOURCE_FEATURES = (
+    "order_cov_d_in_s", "order_cov_s_in_d", "any_cov_d_in_s", "any_cov_s_in_d",
+    "pairs_d_in_s", "pairs_s_in_d", "weighted_pairs", "dup_d_in_s", "dup_s_in_d",
+    "terms_d_in_s", "terms_s_in_d", "numbers_d_in_s", "numbers_s_in_d", "unmatched_idf_d", "unmatched_idf_s",
+    "said_share_d_minus_s",
+    "order_cov_margin", "log_length_ratio", "s_earlier", "both_dated", "headline_changed_body_copied",
+) + tuple(f"cue_{c}_d_minus_s" for c in CUES) + ("quote_share_d_minus_s",) + tuple(
+    f"{name}_margin" for name in ("pairs_d_in_s", "dup_d_in_s", "terms_d_in_s", "terms_s_in_d", "s_earlier"))
+
+#: Columns of the source rows that also get a margin column: the value minus the best value among
+#: the other candidate sources of the same document (the source model compares alternatives).
+_MARGIN_OF = ("pairs_d_in_s", "dup_d_in_s", "terms_d_in_s", "terms_s_in_d", "s_earlier")
+
+LABEL_FEATURES = (
+    "log_cluster_size", "best_source_score", "best_target_score", "source_minus_target",
+    "max_order_cov_in_other", "max_order_cov_of_other", "max_pairs_in_other", "max_pairs_of_other",
+    "max_dup_in_other", "mean_terms_of_others_in_d", "mean_terms_in_others", "said_share", "unique_share", "dated", "earlier_share", "is_earliest",
+) + tuple(f"cue_{c}" for c in CUES) + ("quote_share", "log_words", "headline_changed_body_copied")
+
+
+@dataclass
+class PairStats:
+    """Raw direction measurements of ``d`` against ``s`` (the features before the model)."""
+
+    order_d_in_s: float
+    order_s_in_d: float
+    any_d_in_s: float
+    any_s_in_d: float
+    pairs_d_in_s: float
+    pairs_s_in_d: float
+    weighted: float
+    dup_d_in_s: float
+    dup_s_in_d: float
+    terms_d_in_s: float = 0.0
+    terms_s_in_d: float = 0.0
+    numbers_d_in_s: float = 0.0
+    numbers_s_in_d: float = 0.0
+    unmatched_d: float = 0.0
+    unmatched_s: float = 0.0
+
+
+def _pair_stats(d: DocInfo, s: DocInfo) -> tuple[PairStats, PairStats]:
+    """Stats of (d, s) and of (s, d), computed once."""
+    o_ds, a_ds, o_sd, a_sd = sentence_coverage(_sentence_similarity(d, s))
+    p_ds = _containment(d.features.pairs, s.features.pairs)
+    p_sd = _containment(s.features.pairs, d.features.pairs)
+    u_ds = _containment(d.features.shingles, s.features.shingles)
+    u_sd = _containment(s.features.shingles, d.features.shingles)
+    w = weighted_containment(d.features, s.features)
+    t_ds, t_sd = _weighted_terms_in(d, s), _weighted_terms_in(s, d)
+    n_ds = _containment(d.numbers, s.numbers) if len(d.numbers) else 1.0
+    n_sd = _containment(s.numbers, d.numbers) if len(s.numbers) else 1.0
+    m_ds, m_sd = _unmatched_idf(d, s), _unmatched_idf(s, d)
+    return (PairStats(o_ds, o_sd, a_ds, a_sd, p_ds, p_sd, w, u_ds, u_sd, t_ds, t_sd, n_ds, n_sd, m_ds, m_sd),
+            PairStats(o_sd, o_ds, a_sd, a_ds, p_sd, p_ds, w, u_sd, u_ds, t_sd, t_ds, n_sd, n_ds, m_sd, m_ds))
+
+
+def _date_order(d: DocInfo, s: DocInfo) -> tuple[float, float]:
+    """(+1 when s was published before d, -1 after, 0 same or unknown; 1 when both dated)."""
+    if d.date is None or s.date is None:
+        return 0.0, 0.0
+    if s.date < d.date:
+        return 1.0, 1.0
+    if s.date > d.date:
+        return -1.0, 1.0
+    return 0.0, 1.0
+
+
+def _headline_changed(d: DocInfo, s: DocInfo, dup: float) -> float:
+    return float(d.title is not None and s.title is not None and d.title != s.title and dup >= 0.5)
+
+
+def _cue(info: DocInfo, name: str) -> float:
+    return 0.0 if info.cues[name] is None else 1.0
+
+
+class StoryFeatures:
+    """All features of one story (cluster): the direction features of every compared ordered pair
+    and, once a source model has scored them, the document features of every member."""
+
+    def __init__(self, members: Sequence[DocInfo], links: Sequence[tuple[int, int]] | None = None,
+                 relations: dict[tuple[int, int], str] | None = None):
+        self.members = list(members)
+        #: the verifier's relation of linked member pairs (both orders), used to name a source's relation
+        self.relations = relations or {}
+        n = len(self.members)
+        if links is None or n <= FULL_PAIRS_UP_TO:
+            pairs = [(i, j) for i in range(n) for j in range(i + 1, n)]
+        else:
+            pairs = sorted({(min(i, j), max(i, j)) for i, j in links if i != j})
+        self.stats: dict[tuple[int, int], PairStats] = {}
+        for i, j in pairs:
+            self.stats[(i, j)], self.stats[(j, i)] = _pair_stats(self.members[i], self.members[j])
+        self.candidates: dict[int, list[int]] = {i: [] for i in range(n)}
+        for i, j in self.stats:
+            self.candidates[i].append(j)
+        for i in self.candidates:
+            self.candidates[i].sort()
+
+    def pair_rows(self) -> tuple[list[tuple[int, int]], np.ndarray]:
+        """Every compared ordered pair ``(d, s)`` and its :data:`SOURCE_FEATURES` row."""
+        keys, rows = [], []
+        cols = [SOURCE_FEATURES.index(name) for name in _MARGIN_OF]
+        for d, cands in self.candidates.items():
+            if not cands:
+                continue
+            best_other = {s: max((self.stats[(d, x)].order_d_in_s for x in cands if x != s), default=0.0)
+                          for s in cands}
+            block = np.array([self._pair_row(d, s, best_other[s]) for s in cands], dtype=np.float64)
+            base = block[:, cols]
+            margins = np.empty_like(base)
+            for k in range(len(cands)):
+                others = np.delete(base, k, axis=0)
+                margins[k] = base[k] - (others.max(axis=0) if len(others) else 0.0)
+            keys.extend((d, s) for s in cands)
+            rows.append(np.hstack([block, margins]))
+        if not rows:
+            return keys, np.empty((0, len(SOURCE_FEATURES)))
+        return keys, np.vstack(rows)
+
+    def _pair_row(self, d: int, s: int, best_other: float) -> list[float]:
+        di, si, st = self.members[d], self.members[s], self.stats[(d, s)]
+        earlier, dated = _date_order(di, si)
+        row = [st.order_d_in_s, st.order_s_in_d, st.any_d_in_s, st.any_s_in_d, st.pairs_d_in_s, st.pairs_s_in_d,
+               st.weighted, st.dup_d_in_s, st.dup_s_in_d,
+               st.terms_d_in_s, st.terms_s_in_d, st.numbers_d_in_s, st.numbers_s_in_d, st.unmatched_d, st.unmatched_s,
+               di.said_share - si.said_share, st.order_d_in_s - best_other,
+               math.log((di.n_words + 1) / (si.n_words + 1)), earlier, dated,
+               _headline_changed(di, si, st.dup_d_in_s)]
+        row += [_cue(di, c) - _cue(si, c) for c in CUES]
+        row.append(di.quotes - si.quotes)
+        return row
+
+    def label_rows(self, scores: dict[tuple[int, int], float]) -> np.ndarray:
+        """:data:`LABEL_FEATURES` of every member, given source-model scores of the ordered pairs."""
+        rows = []
+        n = len(self.members)
+        for d in range(n):
+            di = self.members[d]
+            cands = self.candidates[d]
+            src = max((scores[(d, s)] for s in cands), default=0.0)
+            tgt = max((scores[(s, d)] for s in cands), default=0.0)
+            st = [self.stats[(d, s)] for s in cands]
+            unique = self._unique_share(d)
+            dated_others = [m for k, m in enumerate(self.members) if k != d and m.date is not None]
+            if di.date is not None and dated_others:
+                earlier = sum(m.date < di.date for m in dated_others) / len(dated_others)
+                row_dates = [1.0, earlier, float(earlier == 0.0)]
+            else:
+                row_dates = [0.0, 0.0, 0.0]
+            row = [math.log(n), src, tgt, src - tgt,
+                   max((x.order_d_in_s for x in st), default=0.0), max((x.order_s_in_d for x in st), default=0.0),
+                   max((x.pairs_d_in_s for x in st), default=0.0), max((x.pairs_s_in_d for x in st), default=0.0),
+                   max((x.dup_d_in_s for x in st), default=0.0),
+                   float(np.mean([x.terms_s_in_d for x in st])) if st else 0.0,
+                   float(np.mean([x.terms_d_in_s for x in st])) if st else 0.0,
+                   di.said_share, unique] + row_dates
+            row += [_cue(di, c) for c in CUES]
+            row += [di.quotes, math.log(di.n_words + 1),
+                    max((_headline_changed(di, self.members[s], self.stats[(d, s)].dup_d_in_s) for s in cands),
+                        default=0.0)]
+            rows.append(row)
+        return np.array(rows, dtype=np.float64).reshape(n, len(LABEL_FEATURES))
+
+    def _unique_share(self, d: int) -> float:
+        mine = self.members[d].features.pairs
+        if len(mine) == 0:
+            return 0.0
+        others = [self.members[s].features.pairs for s in self.candidates[d]]
+        if not others:
+            return 1.0
+        seen = np.isin(mine, np.unique(np.concatenate(others)), assume_unique=False)
+        return float(1.0 - seen.mean())
+
+
+# -- the estimator --------------------------------------------------------------------------------
+_ESTIMATOR = None
+
+
+def _estimator_class():
+    """Build :class:`SyndicationClassifier` on first use (scikit-learn is imported only then)."""
+    global _ESTIMATOR
+    if _ESTIMATOR is not None:
+        return _ESTIMATOR
+    from sklearn.base import BaseEstimator, ClassifierMixin
+    from sklearn.utils.multiclass import check_classification_targets
+    from sklearn.utils.validation import check_is_fitted, validate_data
+
+    class SyndicationClassifier(ClassifierMixin, BaseEstimator):
+        """Logistic regression on standardised features, storable as plain JSON.
+
+        Parameters
+        ----------
+        C : float, default=1.0
+            Inverse L2 regularisation strength.
+        class_weight : "balanced" or None, default="balanced"
+            Weight classes inversely to their frequency.
+        max_iter : int, default=2000
+            Iterations of the LBFGS solver.
+
+        Attributes (after ``fit``): ``classes_``, ``n_features_in_``, ``mean_`` and ``scale_``
+        (the standardisation), ``coef_`` (n_classes or 1, n_features) and ``intercept_``.
+        """
+
+        def __init__(self, C: float = 1.0, class_weight: str | None = "balanced", max_iter: int = 2000):
+            self.C = C
+            self.class_weight = class_weight
+            self.max_iter = max_iter
+
+        def fit(self, X, y):
+            from sklearn.linear_model import LogisticRegression
+
+            X, y = validate_data(self, X, y)
+            check_classification_targets(y)
+            mean = X.mean(axis=0)
+            scale = X.std(axis=0)
+            scale[scale < 1e-12] = 1.0
+            lr = LogisticRegression(C=self.C, class_weight=self.class_weight, max_iter=self.max_iter)
+            lr.fit((X - mean) / scale, y)
+            self.classes_ = lr.classes_
+            self.mean_, self.scale_ = mean, scale
+            self.coef_, self.intercept_ = lr.coef_.copy(), lr.intercept_.copy()
+            self.n_iter_ = lr.n_iter_.copy()
+            return self
+
+        def decision_function(self, X):
+            check_is_fitted(self)
+            X = validate_data(self, X, reset=False)
+            z = ((X - self.mean_) / self.scale_) @ self.coef_.T + self.intercept_
+            return z[:, 0] if z.shape[1] == 1 else z
+
+        def predict_proba(self, X):
+            check_is_fitted(self)
+            z = self.decision_function(X)
+            if z.ndim == 1:
+                p = 1.0 / (1.0 + np.exp(-z))
+                return np.column_stack([1.0 - p, p])
+            z = z - z.max(axis=1, keepdims=True)
+            e = np.exp(z)
+            return e / e.sum(axis=1, keepdims=True)
+
+        def predict(self, X):
+            check_is_fitted(self)
+            return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+        def to_dict(self) -> dict:
+            """The fitted model as JSON-ready data (see :meth:`from_dict`)."""
+            check_is_fitted(self)
+            return {"params": self.get_params(), "classes": self.classes_.tolist(),
+                    "mean": self.mean_.tolist(), "scale": self.scale_.tolist(),
+                    "coef": self.coef_.tolist(), "intercept": self.intercept_.tolist()}
+
+        @classmethod
+        def from_dict(cls, data: dict) -> "SyndicationClassifier":
+            est = cls(**data["params"])
+            est.classes_ = np.asarray(data["classes"])
+            est.mean_ = np.asarray(data["mean"], dtype=np.float64)
+            est.scale_ = np.asarray(data["scale"], dtype=np.float64)
+            est.coef_ = np.asarray(data["coef"], dtype=np.float64)
+            est.intercept_ = np.asarray(data["intercept"], dtype=np.float64)
+            est.n_features_in_ = est.mean_.shape[0]
+            if est.coef_.shape[1] != est.n_features_in_ or est.scale_.shape != est.mean_.shape:
+                raise ValueError("inconsistent model shapes")
+            return est
+
+    SyndicationClassifier.__qualname__ = "SyndicationClassifier"
+    SyndicationClassifier.__module__ = __name__
+    _ESTIMATOR = SyndicationClassifier
+    return _ESTIMATOR
+
+
+def __getattr__(name: str):
+    if name == "SyndicationClassifier":
+        return _estimator_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+# -- the two models together ----------------------------------------------------------------------
+class SyndicationModel:
+    """The source model and the label model, with the settings they were trained under."""
+
+    def __init__(self, source_model, label_model, fingerprint: str, info: dict | None = None):
+        self.source_model = source_model
+        self.label_model = label_model
+        self.fingerprint = fingerprint
+        self.info = info or {}
+
+    # persistence
+    def to_dict(self, config: Config) -> dict:
+        return {"format": FORMAT, "version": VERSION, "fingerprint": self.fingerprint,
+                "signature_settings": config.signature_settings(),
+                "source_features": list(SOURCE_FEATURES), "label_features": list(LABEL_FEATURES),
+                "source_model": self.source_model.to_dict(), "label_model": self.label_model.to_dict(),
+                **self.info}
+
+    def save(self, path: str | Path, config: Config) -> None:
+        if config.fingerprint() != self.fingerprint:
+            raise ModelError("model was trained with other settings than the ones given to save it")
+        Path(path).write_text(json.dumps(self.to_dict(config), indent=1) + "\n", encoding="utf-8")
+
+    @classmethod
+    def from_dict(cls, data: Any, config: Config, origin: str = "model") -> "SyndicationModel":
+        if not isinstance(data, dict) or data.get("format") != FORMAT:
+            raise ModelError(f"{origin}: not a dedupe syndication model")
+        if data.get("version") != VERSION:
+            raise ModelError(f"{origin}: syndication model version {data.get('version')!r} is not supported "
+                             f"(this dedupe reads version {VERSION})", hint="retrain it with this dedupe")
+        if data.get("fingerprint") != config.fingerprint():
+            raise ModelError(f"{origin}: model was trained with other settings (fingerprint "
+                             f"{data.get('fingerprint')}, current {config.fingerprint()})",
+                             hint="use the settings it was trained with or retrain it")
+        if (tuple(data.get("source_features", ())) != SOURCE_FEATURES
+                or tuple(data.get("label_features", ())) != LABEL_FEATURES):
+            raise ModelError(f"{origin}: model features differ from this dedupe's", hint="retrain it")
+        est = _estimator_class()
+        try:
+            source, label = est.from_dict(data["source_model"]), est.from_dict(data["label_model"])
+        except (KeyError, TypeError, ValueError, IndexError) as exc:
+            raise ModelError(f"{origin}: corrupt syndication model ({exc})") from exc
+        info = {k: v for k, v in data.items() if k in ("training", "metrics", "metrics_note")}
+        return cls(source, label, data["fingerprint"], info)
+
+    @classmethod
+    def load(cls, path: str | Path | None = None, config: Config | None = None) -> "SyndicationModel":
+        """Load a model file (default: the one shipped in the package)."""
+        config = config or Config()
+        if path is None:
+            origin = f"dedupe/resources/{MODEL_RESOURCE}"
+            try:
+                raw = resources.files("dedupe.resources").joinpath(MODEL_RESOURCE).read_text(encoding="utf-8")
+            except (FileNotFoundError, OSError) as exc:
+                raise ModelError(f"{origin} is missing", hint="reinstall dedupe or train one with "
+                                 "python -m dedupe.training.syndication train") from exc
+        else:
+            origin = str(path)
+            try:
+                raw = Path(path).read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                raise ModelError(f"{origin}: cannot read model ({exc.__class__.__name__})") from exc
+        try:
+            data = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise ModelError(f"{origin}: not valid JSON (line {exc.lineno})") from exc
+        return cls.from_dict(data, config, origin)
+
+    # prediction
+    def source_scores(self, story: StoryFeatures) -> dict[tuple[int, int], float]:
+        keys, X = story.pair_rows()
+        if not keys:
+            return {}
+        p = self.source_model.predict_proba(X)[:, 1]
+        return {k: float(v) for k, v in zip(keys, p)}
+
+    def judge(self, story: StoryFeatures, cluster_id: str, config: Config) -> list[Verdict]:
+        scores = self.source_scores(story)
+        X = story.label_rows(scores)
+        p_syn = self.label_model.predict_proba(X)[:, 1]
+        flipped = _break_cycles(story, scores, p_syn)
+        out = []
+        for d, info in enumerate(story.members):
+            cands = story.candidates[d]
+            syndicated = p_syn[d] >= 0.5 and d not in flipped
+            source = relation = None
+            if syndicated and cands:
+                best = max(cands, key=lambda s: (scores[(d, s)], -s))
+                source = best
+                if (d, best) in story.relations:
+                    relation = story.relations[(d, best)]
+                elif scores[(d, best)] >= SOURCE_AT:
+                    st = story.stats[(d, best)]
+                    relation = "duplicate" if st.dup_d_in_s >= config.verify.duplicate_at else "rewrite"
+                else:
+                    relation = "same-source"
+            elif syndicated:
+                relation = "same-source"
+            conf = float(p_syn[d] if syndicated else 1.0 - p_syn[d])
+            reasons = _reasons(story, d, syndicated, source, scores)
+            out.append(Verdict(info.doc.id, cluster_id, "syndicated" if syndicated else "original", relation,
+                               None if source is None else story.members[source].doc.id,
+                               round(conf, 4), tuple(reasons)))
+        return out
+
+
+def _break_cycles(story: StoryFeatures, scores: dict[tuple[int, int], float], p_syn: np.ndarray) -> set[int]:
+    """Copies cannot come from each other in a circle.  When following each syndicated member to
+    its best source loops, the member of the loop with the weakest evidence of copying its source
+    (lowest source score) is called original.  Returns those members."""
+    best = {}
+    for d in range(len(story.members)):
+        if p_syn[d] >= 0.5 and story.candidates[d]:
+            best[d] = max(story.candidates[d], key=lambda s: (scores[(d, s)], -s))
+    flipped: set[int] = set()
+    done: set[int] = set()
+    for start in best:
+        path, d = [], start
+        while d in best and d not in done and d not in path:
+            path.append(d)
+            d = best[d]
+        if d in path:
+            loop = path[path.index(d):]
+            flipped.add(min(loop, key=lambda k: (scores[(k, best[k])], p_syn[k], k)))
+        done.update(path)
+    return flipped
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.0f}%"
+
+
+def _reasons(story: StoryFeatures, d: int, syndicated: bool, source: int | None,
+             scores: dict[tuple[int, int], float]) -> list[str]:
+    me = story.members[d]
+    cands = story.candidates[d]
+    reasons: list[str] = []
+    if not cands:
+        reasons.append("no other document in the input tells this story")
+    if source is not None:
+        s = story.members[source]
+        st = story.stats[(d, source)]
+        if scores.get((d, source), 0.0) < SOURCE_AT:
+            reasons.append(f"shares material with {s.doc.id} but shows no clear sign of copying it "
+                           "(most likely a common source)")
+        reasons.append(f"{_pct(st.order_d_in_s)} of its sentences follow {s.doc.id} in the same order")
+        reasons.append(f"{_pct(st.terms_d_in_s)} of its (rarity-weighted) content words are in {s.doc.id}, "
+                       f"{_pct(st.terms_s_in_d)} the other way")
+        if st.dup_d_in_s >= 0.5:
+            reasons.append(f"{_pct(st.dup_d_in_s)} of its word 5-grams are copied from {s.doc.id}")
+        if me.date is not None and s.date is not None and s.date < me.date:
+            reasons.append(f"published after {s.doc.id}")
+        if _headline_changed(me, s, st.dup_d_in_s):
+            reasons.append(f"headline changed, body copied from {s.doc.id}")
+    elif syndicated:
+        reasons.append("reads as copied material whose origin is not in the input")
+    if not syndicated and cands:
+        targets = sorted((s for s in cands if scores.get((s, d), 0.0) >= 0.5), key=lambda s: -scores[(s, d)])
+        if targets:
+            reasons.append("likely origin of " + ", ".join(story.members[s].doc.id for s in targets[:3]))
+        unique = story._unique_share(d)
+        reasons.append(f"{_pct(unique)} of its content is found nowhere else in the story")
+        others = [story.members[s] for s in cands if story.members[s].date is not None]
+        if me.date is not None and others and all(me.date <= o.date for o in others):
+            reasons.append("earliest dated member of the story")
+    for cue in CUES:
+        hit = me.cues[cue]
+        if hit is not None:
+            reasons.append(f"{_CUE_TEXT[cue]}: {hit[:40]!r}")
+    if me.quotes >= 0.15:
+        reasons.append(f"{_pct(me.quotes)} of its text is quotation")
+    return reasons
+
+
+# -- running over a clustering result -------------------------------------------------------------
+def classify_clusters(documents: Sequence[Document], clusters: Sequence[Cluster], config: Config | None = None,
+                      model: SyndicationModel | None = None, shingler: Shingler | None = None) -> list[Verdict]:
+    """A :class:`~dedupe.model.Verdict` for every document (in input order), given the clusters a
+    run found.  ``model`` defaults to the shipped one."""
+    config = config or Config()
+    model = model or SyndicationModel.load(config=config)
+    shingler = shingler or Shingler(config.shingle)
+    by_id = {d.id: d for d in documents}
+    verdicts: dict[str, Verdict] = {}
+    for story, cl in iter_stories(documents, clusters, config, shingler):
+        for v in model.judge(story, cl.id, config):
+            verdicts[v.id] = v
+    return [verdicts[d.id] for d in documents if d.id in by_id]
+
+
+def iter_stories(documents: Sequence[Document], clusters: Sequence[Cluster], config: Config,
+                 shingler: Shingler):
+    """``(StoryFeatures, cluster)`` for every cluster, members in cluster order."""
+    by_id = {d.id: d for d in documents}
+    for cl in clusters:
+        infos = [analyse(by_id[m.id], shingler, config) for m in cl.members]
+        pos = {m.id: k for k, m in enumerate(cl.members)}
+        linked = [lk for lk in cl.links if lk.a in pos and lk.b in pos]
+        links = [(pos[lk.a], pos[lk.b]) for lk in linked]
+        relations = {}
+        for lk in linked:
+            if lk.relation in ("duplicate", "rewrite", "same-source"):
+                relations[(pos[lk.a], pos[lk.b])] = relations[(pos[lk.b], pos[lk.a])] = lk.relation
+        yield StoryFeatures(infos, links, relations), cl

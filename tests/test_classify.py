@@ -1,0 +1,239 @@
+"""Tests of dedupe.classify: the estimator, the model file, the features and the seeds."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import dedupe
+from dedupe.classify import (CUES, LABEL_FEATURES, SOURCE_FEATURES, StoryFeatures, SyndicationModel, analyse,
+                             parse_date, quote_share, text_cues)
+from dedupe.config import Config
+from dedupe.errors import ModelError
+from dedupe.model import Document, Verdict
+from dedupe.shingle import Shingler
+
+ROOT = Path(__file__).resolve().parents[1]
+SEEDS = ROOT / "samples" / "xiaomi-leica"
+
+
+def _estimator():
+    from dedupe.classify import SyndicationClassifier
+    return SyndicationClassifier
+
+
+# -- the estimator follows scikit-learn's rules ----------------------------------------------------
+def _checks():
+    from sklearn.utils.estimator_checks import parametrize_with_checks
+    return parametrize_with_checks([_estimator()()])
+
+
+@_checks()
+def test_sklearn_estimator_checks(estimator, check):
+    check(estimator)
+
+
+def test_estimator_learns_and_round_trips_through_json():
+    est_cls = _estimator()
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 4))
+    y = (X[:, 0] - 2 * X[:, 2] > 0).astype(int)
+    est = est_cls(C=2.0).fit(X, y)
+    assert (est.predict(X) == y).mean() > 0.95
+    data = json.loads(json.dumps(est.to_dict()))
+    back = est_cls.from_dict(data)
+    assert back.get_params() == est.get_params()
+    np.testing.assert_allclose(back.predict_proba(X), est.predict_proba(X))
+
+
+def test_import_dedupe_stays_light():
+    import subprocess
+    code = ("import sys, dedupe, dedupe.classify; "
+            "print(sorted(m for m in ('sklearn', 'click', 'redis') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+# -- the model file ------------------------------------------------------------------------------
+def test_shipped_model_loads_and_records_fingerprint_and_metrics():
+    model = SyndicationModel.load()
+    raw = json.loads((ROOT / "dedupe" / "resources" / "syndication.json").read_text())
+    assert raw["format"] == "dedupe-syndication-model" and raw["version"] == 1
+    assert raw["fingerprint"] == Config().fingerprint() == model.fingerprint
+    assert raw["training"]["command"].startswith("python -m dedupe.training.syndication train")
+    assert raw["metrics"]["with_dates"]["label_accuracy"] > 0.5
+    assert raw["source_features"] == list(SOURCE_FEATURES)
+
+
+def test_save_load_round_trip(tmp_path):
+    model = SyndicationModel.load()
+    path = tmp_path / "m.json"
+    model.save(path, Config())
+    back = SyndicationModel.load(path)
+    docs = dedupe.read_documents([str(SEEDS)])
+    a = dedupe.classify(docs, model=model)
+    b = dedupe.classify(docs, model=back)
+    assert a == b
+
+
+def test_refuses_other_settings_version_and_garbage(tmp_path):
+    model = SyndicationModel.load()
+    path = tmp_path / "m.json"
+    model.save(path, Config())
+    other = Config().with_(**{"shingle.word_ngram": 4})
+    with pytest.raises(ModelError, match="other settings"):
+        SyndicationModel.load(path, other)
+    data = json.loads(path.read_text())
+    data["version"] = 99
+    path.write_text(json.dumps(data))
+    with pytest.raises(ModelError, match="version 99"):
+        SyndicationModel.load(path)
+    path.write_text("{not json")
+    with pytest.raises(ModelError, match="not valid JSON"):
+        SyndicationModel.load(path)
+    path.write_text(json.dumps({"format": "something-else"}))
+    with pytest.raises(ModelError, match="not a dedupe syndication model"):
+        SyndicationModel.load(path)
+    with pytest.raises(ModelError, match="cannot read"):
+        SyndicationModel.load(tmp_path / "missing.json")
+    with pytest.raises(ModelError):
+        model.save(path, other)
+
+
+def test_error_messages_are_one_line(tmp_path):
+    path = tmp_path / "m.json"
+    path.write_text("[]")
+    with pytest.raises(ModelError) as info:
+        SyndicationModel.load(path)
+    assert "\n" not in str(info.value) and str(path) in str(info.value)
+
+
+# -- features --------------------------------------------------------------------------------------
+def test_cues():
+    text = ("LONDON, March 3 (Reuters) - Shares rose.\nBy Jane Smith\n"
+            "According to reports, the deal is close. \"We are pleased with the result,\" he said.\n"
+            "This article originally appeared on Example News. (via Example)")
+    cues = text_cues(text)
+    assert set(cues) == set(CUES)
+    for name in ("wire", "dateline", "byline", "attribution", "republished", "via"):
+        assert cues[name] is not None, name
+    assert cues["firsthand"] is None
+    assert text_cues("The minister told reporters on Monday.")["firsthand"] is not None
+    plain = text_cues("A plain sentence about nothing in particular.")
+    assert all(v is None for v in plain.values())
+    assert 0.1 < quote_share(text) < 0.5
+    assert quote_share("no quotes here") == 0.0
+
+
+def test_parse_date():
+    assert parse_date("2022-05-24").year == 2022
+    assert parse_date("2022-05-24T10:00:00Z").hour == 10
+    assert parse_date("26-FEB-1987 15:01:01.79").month == 2
+    assert parse_date("not a date") is None and parse_date(None) is None
+
+
+ORIGINAL = """Mining group Alvarado said on Tuesday it would close its Kestrel copper smelter in northern Chile after
+a six-month strike cut output by 40 percent and left the plant unprofitable.
+
+Chief executive Maria Dunmore told reporters in Santiago that 1,200 workers would be offered transfers to the
+company's Tamarugo mine, and that the closure would cost about 85 million dollars.
+
+"We tried every option to keep Kestrel open," Dunmore said. Union leader Pablo Ruiz called the decision a
+betrayal and promised new protests at the Antofagasta port.
+
+Copper prices rose 2 percent in London after the announcement, as traders bet on tighter supply of refined
+metal from Chile, the world's largest producer."""
+
+
+def _story(texts, dates=None):
+    cfg = Config()
+    sh = Shingler(cfg.shingle)
+    dates = dates or [None] * len(texts)
+    infos = [analyse(Document(f"d{i}", t, date=dt), sh, cfg) for i, (t, dt) in enumerate(zip(texts, dates))]
+    return StoryFeatures(infos)
+
+
+def test_direction_features_of_a_partial_copy():
+    partial = "\n\n".join(ORIGINAL.split("\n\n")[:2]) + "\n\nRead the full story at Example Wire."
+    story = _story([ORIGINAL, partial], ["2021-03-02T10:00", "2021-03-02T15:00"])
+    keys, X = story.pair_rows()
+    assert X.shape == (2, len(SOURCE_FEATURES))
+    row = dict(zip(SOURCE_FEATURES, X[keys.index((1, 0))]))  # is the original the source of the copy?
+    rev = dict(zip(SOURCE_FEATURES, X[keys.index((0, 1))]))
+    assert row["dup_d_in_s"] > 0.8 and row["dup_s_in_d"] < 0.7       # the copy sits inside the original
+    assert row["order_cov_d_in_s"] > rev["order_cov_d_in_s"]
+    assert row["s_earlier"] == 1.0 and rev["s_earlier"] == -1.0 and row["both_dated"] == 1.0
+    assert row["cue_republished_d_minus_s"] == 1.0
+    labels = story.label_rows({k: 0.5 for k in keys})
+    assert labels.shape == (2, len(LABEL_FEATURES))
+    lab = [dict(zip(LABEL_FEATURES, r)) for r in labels]
+    assert lab[0]["is_earliest"] == 1.0 and lab[1]["is_earliest"] == 0.0
+    assert lab[0]["unique_share"] > lab[1]["unique_share"]
+
+
+def test_without_dates_time_features_are_zero():
+    story = _story([ORIGINAL, ORIGINAL + "\n\nShare this article."])
+    _, X = story.pair_rows()
+    cols = [SOURCE_FEATURES.index(n) for n in ("s_earlier", "both_dated")]
+    assert not X[:, cols].any()
+
+
+def test_headline_changed_body_copied():
+    cfg, sh = Config(), Shingler()
+    a = analyse(Document("a", ORIGINAL, title="Alvarado shuts Chilean smelter"), sh, cfg)
+    b = analyse(Document("b", ORIGINAL + "\n\nShare this.", title="Strike closes copper plant"), sh, cfg)
+    story = StoryFeatures([a, b])
+    keys, X = story.pair_rows()
+    assert X[keys.index((1, 0)), SOURCE_FEATURES.index("headline_changed_body_copied")] == 1.0
+
+
+# -- end to end ----------------------------------------------------------------------------------
+def test_library_api_returns_a_verdict_per_document():
+    docs = [Document("a", ORIGINAL, date="2021-03-02T10:00"),
+            Document("b", "\n\n".join(ORIGINAL.split("\n\n")[:3]) + "\n\nThis story was first published by "
+                     "Example Wire.", date="2021-03-03T09:00"),
+            Document("c", "A completely different story about football results on Saturday in Leeds.")]
+    verdicts = dedupe.classify(docs)
+    assert [v.id for v in verdicts] == ["a", "b", "c"]
+    assert all(isinstance(v, Verdict) and 0.0 <= v.confidence <= 1.0 for v in verdicts)
+    va, vb, vc = verdicts
+    assert va.label == "original" and va.source is None and va.relation is None
+    assert vb.label == "syndicated" and vb.source == "a" and vb.relation in ("duplicate", "rewrite")
+    assert vc.label == "original" and vc.cluster == "c"
+    assert any("a" in r for r in vb.reasons)
+
+
+def _seed_verdicts():
+    docs = dedupe.read_documents([str(SEEDS)])
+    return {v.id[:3]: v for v in dedupe.classify(docs)}
+
+
+def test_seeds_originals():
+    got = _seed_verdicts()
+    assert len(got) == 5
+    for key in ("003", "004"):
+        assert got[key].label == "original" and got[key].source is None and got[key].relation is None
+    assert got["004"].cluster != got["003"].cluster
+
+
+@pytest.mark.xfail(strict=True, reason="known gap: the shipped model calls the machine-translated rewrite 001 "
+                   "original; its overlap with 003 is far weaker than any generated rewrite (see README)")
+def test_seed_001_is_syndicated_from_003():
+    got = _seed_verdicts()
+    assert got["001"].label == "syndicated"
+    assert got["001"].source == "003_0e85794110f32b6f"
+
+
+def test_no_two_documents_are_each_others_source():
+    samples = ROOT / "samples"
+    docs = dedupe.read_documents([str(p) for p in sorted(samples.iterdir()) if p.is_dir() and p.name != "labels"])
+    verdicts = {v.id: v for v in dedupe.classify(docs)}
+    for v in verdicts.values():
+        if v.label == "syndicated" and v.source is not None:
+            src = verdicts[v.source]
+            assert src.cluster == v.cluster
+            assert not (src.label == "syndicated" and src.source == v.id), (v.id, src.id)
