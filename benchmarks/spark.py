@@ -143,7 +143,7 @@ def main(argv=None) -> int:
         n_cand = run.candidate_count()
         print(f"spark ({args.master}, {partitions} partitions): {n_out:,} documents in {wall:.1f}s = "
               f"{n_out / wall:,.0f} docs/s; {n_cand:,} candidate pairs, {n_links:,} links, "
-              f"{stories:,} stories with copies")
+              f"{stories:,} stories with copies; {run.cc_rounds} connected-components rounds")
         spark_rows = {r["id"]: r for r in out.collect()} if args.compare else {}
     if args.compare:
         from sklearn.metrics import adjusted_rand_score

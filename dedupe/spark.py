@@ -106,16 +106,75 @@ def spark_session(master: str | None = None, app_name: str = "dedupe", shuffle_p
     }
     if shuffle_partitions:
         settings["spark.sql.shuffle.partitions"] = str(shuffle_partitions)
+    if "spark.driver.extraJavaOptions" not in (conf or {}):
+        # a quiet JVM: Spark's own INFO/WARN start-up lines would bury dedupe's one-line messages
+        settings["spark.driver.extraJavaOptions"] = f"-Dlog4j2.configurationFile=file:{_log4j_config()}"
     settings.update(conf or {})
     for key, value in settings.items():
         builder = builder.config(key, value)
     try:
-        spark = builder.getOrCreate()
+        spark = _start_quietly(builder)
     except Exception as exc:  # Java missing, bad master URL, ...
+        log = _jvm_log_path()
         raise BackendError(f"cannot start Spark ({_first_line(exc)})",
-                           hint="the Spark engine needs Java 17 on PATH or JAVA_HOME") from None
+                           hint="check --master, and that Java 17 is on PATH or in JAVA_HOME"
+                                + (f"; Spark's own messages are in {log}" if log.exists() else "")) from None
     spark.sparkContext.setLogLevel("ERROR")
     return spark
+
+
+_LOG4J = """status = error
+rootLogger.level = error
+rootLogger.appenderRef.stderr.ref = console
+appender.console.type = Console
+appender.console.name = console
+appender.console.target = SYSTEM_ERR
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = spark: %p %c{1}: %m%n%ex
+"""
+
+
+def _start_quietly(builder):
+    """``builder.getOrCreate()``, with a newly started JVM's own stderr sent to a log file.
+
+    The JVM inherits file descriptor 2 when it starts and prints start-up chatter there that no
+    log4j setting removes; dedupe's stderr is for dedupe's messages.  The JVM's output goes to
+    ``$TMPDIR/dedupe-spark-<pid>.log`` instead (set ``DEDUPE_SPARK_STDERR=1`` to keep it).
+    """
+    from pyspark import SparkContext
+
+    if SparkContext._active_spark_context is not None or os.environ.get("DEDUPE_SPARK_STDERR"):
+        return builder.getOrCreate()
+    import tempfile
+
+    log = _jvm_log_path()
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(log, "ab") as fh:
+            os.dup2(fh.fileno(), 2)
+            try:
+                return builder.getOrCreate()
+            finally:
+                os.dup2(saved, 2)
+    finally:
+        os.close(saved)
+
+
+def _jvm_log_path() -> Path:
+    import tempfile
+
+    return Path(tempfile.gettempdir()) / f"dedupe-spark-{os.getpid()}.log"
+
+
+def _log4j_config() -> str:
+    """A log4j2 file that lets only Spark's errors through (written once per user to the temp dir)."""
+    import tempfile
+
+    path = Path(tempfile.gettempdir()) / f"dedupe-spark-log4j2-{os.getuid() if hasattr(os, 'getuid') else 0}.properties"
+    if not path.exists() or path.read_text() != _LOG4J:
+        path.write_text(_LOG4J)
+    return str(path)
 
 
 def _quiet_pandas_warning() -> None:
@@ -292,13 +351,13 @@ def merge_component(pdf, min_support: float = 0.5):
 # =================================================================================================
 # Connected components (large-star / small-star), never collecting edges
 # =================================================================================================
-def connected_components(edges, max_rounds: int = 200):
+def connected_components(edges, max_rounds: int = 200, stats: dict | None = None):
     """Connected components of an undirected graph given as a DataFrame of ``(u, v)`` longs.
 
     Returns a DataFrame ``(node, component)`` for every node that has an edge; ``component`` is
     the smallest node of its component.  Alternates large-star and small-star rounds
     (Kiveris et al. 2014, O(log^2 n) rounds) until the graph is a forest of stars, each leaf
-    pointing at its component's minimum.  Each round is one Spark job (its edges are
+    pointing at its component's minimum (``stats["rounds"]`` records how many).  Each round is one Spark job (its edges are
     checkpointed on the executors, cutting the lineage); only one number per round (is the graph a
     star forest yet?) reaches the driver.
     """
@@ -306,7 +365,7 @@ def connected_components(edges, max_rounds: int = 200):
 
     e = (edges.select(F.least("u", "v").alias("lo"), F.greatest("u", "v").alias("hi"))
          .where(F.col("lo") != F.col("hi")).select("hi", "lo").distinct())
-    for _ in range(max_rounds):
+    for round_no in range(1, max_rounds + 1):
         # large-star: every neighbour v > u of u attaches to m(u) = min(N(u) + u)
         sym = e.select(F.col("hi").alias("src"), F.col("lo").alias("dst")).unionByName(
             e.select(F.col("lo").alias("src"), F.col("hi").alias("dst")))
@@ -326,6 +385,8 @@ def connected_components(edges, max_rounds: int = 200):
         bad = (ends.groupBy("n").agg(F.sum("up").alias("up"), F.sum("down").alias("down"))
                .where((F.col("up") > 1) | ((F.col("up") > 0) & (F.col("down") > 0))).limit(1).count())
         if not bad:
+            if stats is not None:
+                stats["rounds"] = round_no
             break
     else:  # pragma: no cover - O(log^2 n) rounds suffice for any graph this can hold
         raise BackendError(f"connected components did not converge in {max_rounds} rounds")
@@ -350,6 +411,8 @@ class SparkRun:
     links: Any
     members: Any
     candidates: Any
+    #: rounds the connected-components step took (it runs when the plan is built)
+    cc_rounds: int = 0
 
     def candidate_count(self) -> int:
         return self.candidates.count()
@@ -427,7 +490,8 @@ def _run(df, config: Config, *, order_column: str | None, partitions: int | None
     all_links = dup_links.unionByName(verified).persist()
 
     # 5. connected components of the links, 6. anti-chaining merge per component
-    comps = connected_components(all_links.select(F.col("i").alias("u"), F.col("j").alias("v")))
+    stats: dict = {}
+    comps = connected_components(all_links.select(F.col("i").alias("u"), F.col("j").alias("v")), stats=stats)
     by_comp = all_links.join(comps.select(F.col("node").alias("i"), "component"), "i")
     members = by_comp.groupBy("component").applyInPandas(
         lambda pdf: merge_component(pdf), schema=_MEMBERS_SCHEMA).persist()
@@ -440,7 +504,7 @@ def _run(df, config: Config, *, order_column: str | None, partitions: int | None
            .orderBy("ord")
            .select(*RESULT_COLUMNS, *(["title"] if has_title else [])))
     links_out = all_links.select("a", "b", "similarity", "relation", "scores")
-    return SparkRun(out, links_out, members, candidates)
+    return SparkRun(out, links_out, members, candidates, stats.get("rounds", 0))
 
 
 # =================================================================================================

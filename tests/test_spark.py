@@ -148,11 +148,13 @@ def test_connected_components_chains_and_stars(spark):
     edges += [(1000 + i, 1000) for i in range(1, 30)]        # a star
     edges += [(42, 42)]                                      # a self-loop alone
     df = spark.createDataFrame(edges, schema="u long, v long")
-    got = {r["node"]: r["component"] for r in connected_components(df).collect()}
+    stats = {}
+    got = {r["node"]: r["component"] for r in connected_components(df, stats=stats).collect()}
     want = {n: 100 for n in range(100, 161)}
     want.update({n: 3 for n in (3, 5, 7, 9, 200)})
     want.update({n: 1000 for n in range(1000, 1030)})
     assert got == want
+    assert 1 <= stats["rounds"] <= 20
 
 
 def test_duplicate_ids_and_missing_columns_are_one_line_errors(spark):
@@ -246,3 +248,20 @@ def test_cli_master_needs_spark_engine():
     result = _invoke(["cluster", "--master", "local[2]", str(SAMPLES / "xiaomi-leica")])
     assert result.exit_code == 2
     assert "--master needs --engine spark" in result.stderr
+
+
+def test_cli_spark_without_java_is_one_line_error(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    if _spark_missing():
+        pytest.skip(_spark_missing())
+    env = dict(os.environ, JAVA_HOME=str(tmp_path / "no-java"), TMPDIR=str(tmp_path))
+    out = subprocess.run([sys.executable, "-m", "dedupe", "cluster", "--engine", "spark", "--master", "local[1]",
+                          str(SAMPLES / "xiaomi-leica")], capture_output=True, text=True, env=env, timeout=120)
+    assert out.returncode == 1
+    assert out.stdout == ""
+    lines = out.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: cannot start Spark (")
+    assert "Java 17" in lines[0]
