@@ -139,15 +139,21 @@ def main():
                    "near-copies.")
 @click.option("--format", "-f", "fmt", type=click.Choice(FORMATS), default=None,
               help="Output format [default: table; with --output, from the file's extension].")
-@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None,
+@click.option("--output", "-o", type=click.Path(writable=True), default=None,
               help="Write the result to FILE (the table still goes to stdout).")
 @click.option("--progress/--no-progress", default=None, help="Force the progress bar on or off.")
 @click.option("--verifier", type=click.Choice(["learned", "rule"]), default=None,
               help="How candidate pairs are verified: the shipped pair model or the containment rule "
                    "[default: Config().verify.method, learned].")
+@click.option("--engine", type=click.Choice(["local", "spark"]), default="local", show_default=True,
+              help="Run here, or on Apache Spark (needs the spark extra and Java 17); both give the same "
+                   "clusters.  With spark, Parquet and JSONL inputs are read by Spark, and an --output "
+                   "ending in .parquet or .jsonl is written by Spark as a directory of part files.")
+@click.option("--master", default=None, metavar="URL",
+              help="Spark master for --engine spark, e.g. local[2] or spark://host:7077 [default: local[*]].")
 @handle_errors
 def cluster_cmd(paths, id_field, text_field, title_field, date_field, source_field, input_format, on_error,
-                threshold, fmt, output, progress, verifier):
+                threshold, fmt, output, progress, verifier, engine, master):
     """Group the documents under PATHS into stories.
 
     PATHS are files, directories (searched recursively for .txt, .md, .html, .jsonl and .csv,
@@ -160,9 +166,17 @@ def cluster_cmd(paths, id_field, text_field, title_field, date_field, source_fie
     out_fmt = fmt
     if output and out_fmt is None:
         suffix = Path(output).suffix.lower().lstrip(".")
-        if suffix not in ("json", "jsonl", "csv"):
+        if suffix not in ("json", "jsonl", "csv") + (("parquet",) if engine == "spark" else ()):
             raise click.UsageError(f"cannot tell the format of {output!r} from its extension; use --format")
         out_fmt = suffix
+    if master and engine != "spark":
+        raise click.UsageError("--master needs --engine spark")
+    if output and Path(output).is_dir() and out_fmt not in ("parquet", "jsonl") or (
+            output and engine == "local" and Path(output).is_dir()):
+        raise click.UsageError(f"{output!r} is a directory")
+    if engine == "spark":
+        return _cluster_on_spark(paths, Fields(id_field, text_field, title_field, date_field, source_field),
+                                 input_format, on_error, config, out_fmt, output, master)
     docs, reader = read_inputs(paths, id_field, text_field, title_field, date_field, source_field,
                                input_format, on_error, config.max_chars)
     if not docs:
@@ -665,6 +679,26 @@ def classify_cmd(paths, id_field, text_field, title_field, date_field, source_fi
     report_problems(reader, len(docs))
     click.echo(render_verdicts(verdicts, fmt, result.documents), nl=False)
 # -- end classify (issue 4) --------------------------------------------------------------------------
+
+
+def _cluster_on_spark(paths, fields, input_format, on_error, config, out_fmt, output, master):
+    from types import SimpleNamespace
+
+    from dedupe.spark import cluster_paths
+
+    run = cluster_paths(paths, fields, config, on_error=on_error, input_format=input_format, master=master,
+                        output=output if out_fmt in ("parquet", "jsonl") else None)
+    report_problems(SimpleNamespace(warnings=run.warnings, problems=run.problems), run.n_docs)
+    if run.result is None:  # written by Spark: a summary, not a table of every document
+        click.echo(run.summary)
+        click.echo(f"wrote {run.written} for {run.n_docs} documents to {output} (a Spark output directory)",
+                   err=True)
+    elif output:
+        Path(output).write_text(render(run.result, out_fmt), encoding="utf-8")
+        click.echo(render(run.result, "table"), nl=False)
+        click.echo(f"wrote {out_fmt} for {run.n_docs} documents to {output}", err=True)
+    else:
+        click.echo(render(run.result, out_fmt or "table"), nl=False)
 
 
 if __name__ == "__main__":  # pragma: no cover
