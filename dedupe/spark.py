@@ -19,8 +19,10 @@ the plumbing between them:
    (``explode`` + ``groupBy(key)``); each bucket's members become pairs through
    :func:`~dedupe.index.lsh.candidate_pairs` itself, so oversized buckets get the same
    chain-and-star pairs as locally.
-4. **verification**: each candidate pair is joined with both documents' sets and scored with
-   :func:`~dedupe.compare.pair_scores` and :func:`~dedupe.compare.decide` (exactly, on the sets).
+4. **verification**: each candidate pair is joined with both documents' sets (and, for the
+   learned verifier, the default, their texts and dates) and verified by the local engine's own
+   code: :meth:`dedupe.verifier.LearnedVerifier.decisions` on the documents' profiles, or
+   :func:`~dedupe.compare.pair_scores` and :func:`~dedupe.compare.decide` with ``--verifier rule``.
 5. **components**: connected components of the verified links, computed with the large-star /
    small-star alternation (Kiveris et al., *Connected Components in MapReduce and Beyond*, 2014)
    as DataFrame joins -- edges never go to the driver; only one number per round (has it
@@ -298,27 +300,79 @@ def bucket_pairs(batches: Iterator) -> Iterator:
 
 
 def verify_batches(batches: Iterator, config: Config) -> Iterator:
-    """``mapInPandas`` body: candidate pairs joined with both documents' sets -> verified links."""
+    """``mapInPandas`` body: candidate pairs joined with both documents' sets -> verified links.
+
+    With ``config.verify.method == "learned"`` (the default) the rows also carry both texts and
+    dates, and each pair goes through :class:`dedupe.verifier.LearnedVerifier` -- the same profile,
+    features, model and rare-word guard as :meth:`Deduplicator.run`; with ``"rule"``, through
+    :func:`~dedupe.compare.pair_scores` and :func:`~dedupe.compare.decide`.
+    """
     import pandas as pd
 
     vcfg = config.verify
+    learned = vcfg.method == "learned"
+    verifier = _learned_verifier(config) if learned else None
     for pdf in batches:
         out = {k: [] for k in ("i", "j", "a", "b", "similarity", "relation", "scores")}
-        for row in pdf.to_dict("records"):
-            scores = pair_scores(unpack_features(row["features_i"]), unpack_features(row["features_j"]))
-            verdict = decide(scores, vcfg)
-            if verdict is None:
-                continue
+        rows = pdf.to_dict("records")
+        if learned:
+            verified = _verify_learned(rows, verifier, config)
+        else:
+            verified = []
+            for row in rows:
+                scores = pair_scores(unpack_features(row["features_i"]), unpack_features(row["features_j"]))
+                verdict = decide(scores, vcfg)
+                if verdict is not None:
+                    verified.append((row, float(verdict[0]), verdict[1], scores))
+        for row, similarity, relation, scores in verified:
             a, b = sorted((row["id_i"], row["id_j"]))
             out["i"].append(row["i"])
             out["j"].append(row["j"])
             out["a"].append(a)
             out["b"].append(b)
-            out["similarity"].append(float(verdict[0]))
-            out["relation"].append(verdict[1])
+            out["similarity"].append(similarity)
+            out["relation"].append(relation)
             out["scores"].append(json.dumps(scores, sort_keys=True))
         if out["i"]:
             yield pd.DataFrame(out).astype({"i": "int64", "j": "int64"})
+
+
+_VERIFIERS: dict = {}
+
+
+def _learned_verifier(config: Config):
+    """One :class:`~dedupe.verifier.LearnedVerifier` per settings and Python worker (the model is
+    loaded once, not once per partition)."""
+    key = config.fingerprint(), config.verify
+    if key not in _VERIFIERS:
+        from dedupe.verifier import LearnedVerifier, Profiler
+
+        _VERIFIERS.clear()
+        _VERIFIERS[key] = LearnedVerifier(config, profiler=Profiler(config, _shingler(config)))
+    return _VERIFIERS[key]
+
+
+def _verify_learned(rows: list[dict], verifier, config: Config) -> list[tuple]:
+    """The learned verdicts of candidate rows (``ord``/features/text/date of both sides), each
+    document profiled once per batch, exactly as the local engine profiles it."""
+    slot: dict[int, int] = {}
+    profiles = []
+    pairs = []
+    for row in rows:
+        ends = []
+        for side in ("i", "j"):
+            ordv = int(row[side])
+            if ordv not in slot:
+                text, day = row[f"text_{side}"], row.get(f"date_{side}")
+                text = text if isinstance(text, str) else ""  # pandas gives NaN for nulls
+                day = day if isinstance(day, str) else None
+                norm = normalize_text(text, config.normalize)
+                slot[ordv] = len(profiles)
+                profiles.append(verifier.profiler.profile(text, norm, unpack_features(row[f"features_{side}"]), day))
+            ends.append(slot[ordv])
+        pairs.append(ends)
+    return [(row, float(d[0]), d[1], d[2])
+            for row, d in zip(rows, verifier.decisions(pairs, profiles)) if d is not None]
 
 
 def merge_component(pdf, min_support: float = 0.5):
@@ -445,12 +499,14 @@ def _run(df, config: Config, *, order_column: str | None, partitions: int | None
         raise InputError(f"the documents DataFrame has no {', '.join(repr(c) for c in missing)} column "
                          f"(columns: {', '.join(df.columns)})", hint="rename the columns to id and text")
     has_title = "title" in df.columns
+    has_date = "date" in df.columns
     if order_column is not None:
         docs = df.withColumn("ord", F.col(order_column).cast("long"))
     else:
         docs = df.withColumn("ord", F.monotonically_increasing_id())
     docs = docs.select(F.col("id").cast("string").alias("id"), F.col("text").cast("string").alias("text"),
                        (F.col("title").cast("string") if has_title else F.lit(None).cast("string")).alias("title"),
+                       (F.col("date").cast("string") if has_date else F.lit(None).cast("string")).alias("date"),
                        "ord")
     if partitions:
         docs = docs.repartition(partitions)
@@ -484,7 +540,11 @@ def _run(df, config: Config, *, order_column: str | None, partitions: int | None
 
     # 4. exact verification of each candidate
     cols = ("id", "features")
-    side = lambda s: reps.select(F.col("ord").alias(s), *[F.col(c).alias(f"{c}_{s}") for c in cols])  # noqa: E731
+    sides = reps
+    if config.verify.method == "learned":  # the model profiles the texts themselves (and dates)
+        cols += ("text", "date")
+        sides = reps.join(docs.select("ord", "text", "date"), "ord")
+    side = lambda s: sides.select(F.col("ord").alias(s), *[F.col(c).alias(f"{c}_{s}") for c in cols])  # noqa: E731
     joined = candidates.join(side("i"), "i").join(side("j"), "j")
     verified = joined.mapInPandas(lambda it: verify_batches(it, config), schema=_LINKS_SCHEMA)
     all_links = dup_links.unionByName(verified).persist()

@@ -479,16 +479,27 @@ class LearnedVerifier:
             model.check(self.config)
         self.profiler = profiler or Profiler(self.config)
 
-    def verify_pairs(self, pairs, profiles: list[Profile], ids: list[str]) -> list[Link]:
+    def decisions(self, pairs, profiles: list[Profile]) -> list[tuple[float, str, dict] | None]:
+        """Per pair of profile indices: ``(similarity, relation, scores)`` when the pipeline links
+        it, else ``None``.  ``scores`` holds the features and the class probabilities (``p_*``)."""
         if len(pairs) == 0:
             return []
         X = np.vstack([pair_features(profiles[int(i)], profiles[int(j)]) for i, j in pairs])
-        links = []
         vc = self.config.verify
+        out: list[tuple[float, str, dict] | None] = []
         for (i, j), v in zip(pairs, verdicts(self.model, X, vc.learned_threshold)):
             if accept(v, profiles[int(i)], profiles[int(j)], vc):
-                a, b = sorted((ids[int(i)], ids[int(j)]))
                 scores = dict(v.features)
                 scores.update({f"p_{k}": val for k, val in v.probabilities.items()})
-                links.append(Link(a, b, v.similarity, v.relation, scores))
+                out.append((v.similarity, v.relation, scores))
+            else:
+                out.append(None)
+        return out
+
+    def verify_pairs(self, pairs, profiles: list[Profile], ids: list[str]) -> list[Link]:
+        links = []
+        for (i, j), d in zip(pairs, self.decisions(pairs, profiles)):
+            if d is not None:
+                a, b = sorted((ids[int(i)], ids[int(j)]))
+                links.append(Link(a, b, d[0], d[1], d[2]))
         return links

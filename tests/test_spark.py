@@ -113,6 +113,18 @@ def test_same_rows_as_local_engine(local_run, spark_run):
     assert sizes["cricket/a"] == 3
 
 
+def test_rule_verifier_same_rows_as_local_engine(spark, corpus):
+    """--verifier rule on Spark runs pair_scores/decide, as the local engine does."""
+    from dedupe.spark import cluster_dataframe, documents_dataframe
+
+    config = Config().with_(**{"verify.method": "rule"})
+    local = [_row(r) for r in document_rows(Deduplicator(config).run(corpus))]
+    run = cluster_dataframe(documents_dataframe(spark, corpus), config, order_column="ord")
+    assert [_row(r.asDict()) for r in run.collect()] == local
+    learned = [_row(r) for r in document_rows(Deduplicator(Config()).run(corpus))]
+    assert learned != local  # the two verifiers really differ on this corpus
+
+
 def test_same_links_and_candidates(local_run, spark_run):
     local = sorted((l.a, l.b, l.similarity, l.relation) for l in local_run.links)
     spark = sorted((l["a"], l["b"], l["similarity"], l["relation"]) for l in spark_run["links"])
