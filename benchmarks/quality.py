@@ -17,6 +17,10 @@ evaluation fifth of the articles (training never sees them, see dedupe.training.
 
 Both verifiers (learned, rule) are measured in the same run.  Without ../shared/data only the
 seeds are measured.
+
+Issue 4's figures (original-vs-syndicated accuracy and source attribution, with and without
+dates, on the held-apart classifier set) follow in a second table, printed by
+``benchmarks/quality_syndication.py`` (``--no-syndication`` skips it).
 """
 
 from __future__ import annotations
@@ -110,6 +114,8 @@ def main(argv=None):
     ap.add_argument("--articles", type=int, default=150, help="articles for the generated pair set")
     ap.add_argument("--corpus", type=int, default=120, help="originals in the corpus run")
     ap.add_argument("--seed", type=int, default=2027)
+    ap.add_argument("--no-syndication", action="store_true",
+                    help="skip the classifier's figures (benchmarks/quality_syndication.py)")
     args = ap.parse_args(argv)
 
     rows = []
@@ -159,6 +165,15 @@ def main(argv=None):
     from tabulate import tabulate
 
     print(tabulate(rows, headers=["figure", "target", "measured", "notes"], tablefmt="github"))
+    if not args.no_syndication:
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        import quality_syndication
+
+        print("\nOriginal or syndicated (issue 4), held-apart set:")
+        try:
+            print(quality_syndication.table(quality_syndication.run(args.data)))
+        except FileNotFoundError as exc:
+            print(f"note: {exc}; the classifier's held-apart figures need ../shared/data", file=sys.stderr)
     return 0
 
 
