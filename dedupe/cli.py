@@ -82,10 +82,9 @@ def handle_errors(func):
     return wrapper
 
 
-def input_options(func):
-    """Options shared by every command that reads documents."""
+def field_options(func):
+    """The record-field, input-format and error-policy options of every command that reads documents."""
     options = [
-        click.argument("paths", nargs=-1, required=True, type=click.Path(allow_dash=True)),
         click.option("--id-field", default="id", show_default=True, help="JSONL/CSV field holding the document id."),
         click.option("--text-field", default="text", show_default=True, help="JSONL/CSV field holding the text."),
         click.option("--title-field", default=None, help="JSONL/CSV field holding the headline."),
@@ -99,6 +98,11 @@ def input_options(func):
     for option in reversed(options):
         func = option(func)
     return func
+
+
+def input_options(func):
+    """PATHS (one or more) and :func:`field_options`."""
+    return click.argument("paths", nargs=-1, required=True, type=click.Path(allow_dash=True))(field_options(func))
 
 
 def read_inputs(paths, id_field, text_field, title_field, date_field, source_field, input_format, on_error,
@@ -203,28 +207,11 @@ def _with_verifier(config: Config, verifier: str | None) -> Config:
     return config if verifier is None else config.with_(**{"verify.method": verifier})
 
 
-def _field_options(func):
-    options = [
-        click.option("--id-field", default="id", show_default=True, help="JSONL/CSV field holding the document id."),
-        click.option("--text-field", default="text", show_default=True, help="JSONL/CSV field holding the text."),
-        click.option("--title-field", default=None, help="JSONL/CSV field holding the headline."),
-        click.option("--date-field", default=None, help="JSONL/CSV field holding the publication date."),
-        click.option("--source-field", default=None, help="JSONL/CSV field naming the outlet."),
-        click.option("--input-format", type=click.Choice(["jsonl", "csv", "text", "html"]), default=None,
-                     help="Read every input as this format (default: by extension)."),
-        click.option("--on-error", type=click.Choice(["skip", "fail"]), default="skip", show_default=True,
-                     help="Bad records: skip them and report at the end, or stop at the first."),
-    ]
-    for option in reversed(options):
-        func = option(func)
-    return func
-
-
 @main.command("explain")
 @click.argument("a")
 @click.argument("b")
 @click.argument("paths", nargs=-1, type=click.Path(allow_dash=True))
-@_field_options
+@field_options
 @click.option("--format", "-f", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="Output format.")
 @click.option("--min-similarity", type=click.FloatRange(0.0, 1.0), default=0.3, show_default=True,
