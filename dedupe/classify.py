@@ -40,8 +40,8 @@ Model file (JSON, ``"format": "dedupe-syndication-model"``, ``"version": 2``): t
 fingerprint (:meth:`dedupe.config.Config.fingerprint`) and the signature settings it stands for,
 the feature names of the pair and document models, the standardisation and coefficients of
 ``source_model``, ``label_model`` and ``rank_model``, the training command and the held-apart
-metrics (version 1 had no rank model and fewer features).  A file of another format, version or fingerprint is refused
-with a one-line :class:`~dedupe.errors.ModelError`.
+metrics (version 1 had no rank model and fewer features).  A file of another format, version or
+fingerprint is refused with a one-line :class:`~dedupe.errors.ModelError`.
 
 scikit-learn is imported only when a model is trained or loaded, so ``import dedupe`` stays light.
 """
@@ -292,7 +292,7 @@ def ordered_alignment(sim: np.ndarray, cut: float = LOOSE_MATCH) -> tuple[float,
         return 0.0, 0.0, 0.0, 0.0
     # dynamic programme over rows: D[i, j] = best (count + tie-break by similarity) aligning a[:i]
     # with b[:j]; within a row it is a running maximum, so each row is one numpy pass
-    gain = np.where(sim >= cut, 1.0 + 1e-3 * sim, -np.inf)
+    gain = np.where(sim >= cut, 1.0 + 1e-7 * np.minimum(sim, 1.0), -np.inf)
     prev = np.zeros(k + 1)
     for i in range(n):
         take = np.concatenate(([0.0], prev[:-1] + gain[i]))
