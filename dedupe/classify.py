@@ -8,6 +8,13 @@ features answering "is ``s`` where ``d`` came from?":
   ``s`` *in the same order* (a sentence-by-sentence rewrite keeps the order even when it keeps
   no word 5-gram), the share matched in any order, and the content-word-pair and word 5-gram
   containment of ``d`` in ``s`` and of ``s`` in ``d``;
+* **rewording** (a machine-translated re-post keeps almost no 5-gram): the learned pair
+  verifier's P(duplicate), P(rewrite) and P(same-source) of the two (reused from the run's links
+  when the clustering linked them, computed otherwise), and a *monotone alignment* of the two
+  texts' sentences at a loose match (:data:`LOOSE_MATCH`) in both directions: which side has the
+  material the other lacks;
+* **material only the two share** (no other member has it): a copy of a copy inherits its
+  parent's additions and changes;
 * **content found nowhere else**: the share of ``d``'s content-word pairs no other member has
   (original reporting adds facts; a copy adds little but boilerplate);
 * **time order** when both documents carry a date (and 0 when either has none, so the model
@@ -15,21 +22,26 @@ features answering "is ``s`` where ``d`` came from?":
 * **attribution and wire cues** read from the raw text: wire credits (``(Reuters) -``),
   datelines (``LONDON, March 3 -``), bylines, second-hand attributions ("according to
   reports", "as reported by", "citing"), "via", "originally published", "read the full story",
-  and first-hand reporting ("told reporters", "said in a statement", "exclusive");
+  first-hand reporting ("told reporters", "said in a statement", "exclusive") and site furniture
+  (breadcrumbs, share/subscribe prompts, copyright and tag lines);
 * **quote share** (reporting quotes people), **length**, and **headline changed but body
   copied**.
 
-Two :class:`SyndicationClassifier` models (logistic regression on standardised features,
+Three :class:`SyndicationClassifier` models (logistic regression on standardised features,
 written as a scikit-learn estimator) are learned from generated stories by
 ``python -m dedupe.training.syndication train``: the *source* model scores each ordered pair,
-the *label* model each document (it sees the source model's best scores among its features).
-The trained models ship as ``dedupe/resources/syndication.json`` (format below); no pickle.
+the *label* model each document (it sees the source model's best scores and the verifier's view
+of its closest partner among its features), and the *rank* model (fitted on differences of pair
+rows, true source minus another candidate) picks a syndicated document's source among the
+candidates.  The trained models ship as ``dedupe/resources/syndication.json`` (format below); no
+pickle.
 
-Model file (JSON, ``"format": "dedupe-syndication-model"``, ``"version": 1``): the settings
+Model file (JSON, ``"format": "dedupe-syndication-model"``, ``"version": 2``): the settings
 fingerprint (:meth:`dedupe.config.Config.fingerprint`) and the signature settings it stands for,
-the feature names of each model, each model's standardisation and coefficients, the training
-command and the held-apart metrics.  A file of another format, version or fingerprint is refused
-with a one-line :class:`~dedupe.errors.ModelError`.
+the feature names of the pair and document models, the standardisation and coefficients of
+``source_model``, ``label_model`` and ``rank_model``, the training command and the held-apart
+metrics (version 1 had no rank model and fewer features).  A file of another format, version or
+fingerprint is refused with a one-line :class:`~dedupe.errors.ModelError`.
 
 scikit-learn is imported only when a model is trained or loaded, so ``import dedupe`` stays light.
 """
@@ -56,7 +68,7 @@ from dedupe.normalize import normalize_text
 from dedupe.shingle import DocFeatures, Shingler, token_hash
 
 FORMAT = "dedupe-syndication-model"
-VERSION = 1
+VERSION = 2
 MODEL_RESOURCE = "syndication.json"
 
 #: A sentence of ``d`` matches one of ``s`` when the idf-weighted Dice overlap of their stemmed
@@ -66,6 +78,9 @@ SENTENCE_MATCH = 0.4
 #: or ``rewrite`` when that score reaches this, else ``same-source`` (the two share material, but
 #: the evidence of direct copying is weak: most likely both took it from a common source).
 SOURCE_AT = 0.25
+#: The looser cut of the monotone sentence alignment: a machine-translated or freely reworded
+#: sentence keeps only a few of its content words, yet stays in its place.
+LOOSE_MATCH = 0.25
 #: Clusters larger than this compare each member only with the members it is linked to.
 FULL_PAIRS_UP_TO = 60
 
@@ -94,12 +109,20 @@ _FIRSTHAND = re.compile(
     r"|\bour (?:reporter|correspondent)\b", re.I)
 _QUOTED = re.compile(r"[\"“”]([^\"“”\n]{8,600})[\"“”]")
 
-CUES = ("wire", "dateline", "byline", "attribution", "via", "republished", "firsthand")
+#: Site furniture a re-posting page carries around the story: breadcrumbs, share/follow/subscribe
+#: prompts, copyright and tag lines, comment counts, reading-time badges.
+_FURNITURE = re.compile(
+    r"^\s*home\s*[>»/›]|\bshare this (?:article|story|post)\b|\bfollow us on\b|\bsubscribe to our\b"
+    r"|\ball rights reserved\b|^\s*(?:tags|related|read more)\s*:|^\s*comments\s*\d|\breading time\b",
+    re.I | re.M)
+
+CUES = ("wire", "dateline", "byline", "attribution", "via", "republished", "firsthand", "furniture")
 _CUE_RE = {"wire": _WIRE, "dateline": _DATELINE, "byline": _BYLINE, "attribution": _ATTRIBUTION,
-           "via": _VIA, "republished": _REPUBLISHED, "firsthand": _FIRSTHAND}
+           "via": _VIA, "republished": _REPUBLISHED, "firsthand": _FIRSTHAND, "furniture": _FURNITURE}
 _CUE_TEXT = {"wire": "wire credit", "dateline": "dateline", "byline": "byline",
              "attribution": "second-hand attribution", "via": "'via' credit",
-             "republished": "republication note", "firsthand": "first-hand reporting"}
+             "republished": "republication note", "firsthand": "first-hand reporting",
+             "furniture": "site furniture"}
 
 
 def text_cues(text: str) -> dict[str, str | None]:
@@ -163,6 +186,7 @@ class DocInfo:
     term_idf: np.ndarray = None  # their idf
     numbers: np.ndarray = None  # sorted unique hashes of the tokens holding digits
     said_share: float = 0.0     # share of reporting verbs that are the plain "said"/"says"
+    norm: str = ""              # the normalised text (for the verifier's profile)
 
 
 def analyse(doc: Document, shingler: Shingler, config: Config) -> DocInfo:
@@ -189,7 +213,7 @@ def analyse(doc: Document, shingler: Shingler, config: Config) -> DocInfo:
     verbs = _REPORTING.findall(norm)
     said = sum(v in ("said", "says") for v in verbs) / len(verbs) if verbs else 1.0
     return DocInfo(doc, feats, sentences, text_cues(doc.text), quote_share(doc.text), feats.n_tokens,
-                   parse_date(doc.date), title, terms, term_idf, numbers, said)
+                   parse_date(doc.date), title, terms, term_idf, numbers, said, norm)
 
 
 _REPORTING = re.compile(r"\b(said|says|stated|states|noted|notes|added|adds|explained|explains|remarked|commented"
@@ -258,6 +282,26 @@ def sentence_coverage(sim: np.ndarray) -> tuple[float, float, float, float]:
     return out[0], out[1], out[2], out[3]
 
 
+def ordered_alignment(sim: np.ndarray, cut: float = LOOSE_MATCH) -> tuple[float, float, float, float]:
+    """From a sentence similarity matrix ``a x b``: the largest set of sentence matches (similarity
+    at least ``cut``) that keeps the order of both texts (a monotone alignment, as a rewrite
+    made sentence by sentence keeps it), as (share of a's sentences aligned, share of b's), and
+    the share of a's and of b's sentences with a counterpart at ``cut`` anywhere in the other."""
+    n, k = sim.shape
+    if n == 0 or k == 0:
+        return 0.0, 0.0, 0.0, 0.0
+    # dynamic programme over rows: D[i, j] = best (count + tie-break by similarity) aligning a[:i]
+    # with b[:j]; within a row it is a running maximum, so each row is one numpy pass
+    gain = np.where(sim >= cut, 1.0 + 1e-7 * np.minimum(sim, 1.0), -np.inf)
+    prev = np.zeros(k + 1)
+    for i in range(n):
+        take = np.concatenate(([0.0], prev[:-1] + gain[i]))
+        prev = np.maximum.accumulate(np.maximum(prev, take))
+    matched = math.floor(prev[-1] + 1e-9)
+    hit = sim >= cut
+    return matched / n, matched / k, float(hit.any(axis=1).mean()), float(hit.any(axis=0).mean())
+
+
 def _containment(a: np.ndarray, b: np.ndarray) -> float:
     if len(a) == 0 or len(b) == 0:
         return 0.0
@@ -265,24 +309,37 @@ def _containment(a: np.ndarray, b: np.ndarray) -> float:
 
 
 # -- features -------------------------------------------------------------------------------------
+#: Columns of the source rows that also get a margin column: the value minus the best value among
+#: the other candidate sources of the same document (the source model compares alternatives).
+_MARGIN_OF = ("pairs_d_in_s", "dup_d_in_s", "terms_d_in_s", "terms_s_in_d", "s_earlier", "p_copy", "align_d_in_s",
+              "exclusive_terms", "exclusive_pairs")
+
 SOURCE_FEATURES = (
     "order_cov_d_in_s", "order_cov_s_in_d", "any_cov_d_in_s", "any_cov_s_in_d",
     "pairs_d_in_s", "pairs_s_in_d", "weighted_pairs", "dup_d_in_s", "dup_s_in_d",
     "terms_d_in_s", "terms_s_in_d", "numbers_d_in_s", "numbers_s_in_d", "unmatched_idf_d", "unmatched_idf_s",
     "said_share_d_minus_s",
     "order_cov_margin", "log_length_ratio", "s_earlier", "both_dated", "headline_changed_body_copied",
-) + tuple(f"cue_{c}_d_minus_s" for c in CUES) + ("quote_share_d_minus_s",) + tuple(
-    f"{name}_margin" for name in ("pairs_d_in_s", "dup_d_in_s", "terms_d_in_s", "terms_s_in_d", "s_earlier"))
-
-#: Columns of the source rows that also get a margin column: the value minus the best value among
-#: the other candidate sources of the same document (the source model compares alternatives).
-_MARGIN_OF = ("pairs_d_in_s", "dup_d_in_s", "terms_d_in_s", "terms_s_in_d", "s_earlier")
+) + tuple(f"cue_{c}_d_minus_s" for c in CUES) + (
+    "quote_share_d_minus_s",
+    # rewrite-aware: the learned pair verifier's probabilities (symmetric) and the loose monotone
+    # sentence alignment in both directions (which side has the material the other lacks)
+    "p_duplicate", "p_rewrite", "p_same_source", "p_copy",
+    "align_d_in_s", "align_s_in_d", "loose_d_in_s", "loose_s_in_d", "align_d_minus_s",
+    # material only d and s have (no other member): a copy of a copy inherits its parent's changes
+    "exclusive_terms", "exclusive_pairs",
+) + tuple(f"{name}_margin" for name in _MARGIN_OF)
 
 LABEL_FEATURES = (
     "log_cluster_size", "best_source_score", "best_target_score", "source_minus_target",
     "max_order_cov_in_other", "max_order_cov_of_other", "max_pairs_in_other", "max_pairs_of_other",
-    "max_dup_in_other", "mean_terms_of_others_in_d", "mean_terms_in_others", "said_share", "unique_share", "dated", "earlier_share", "is_earliest",
-) + tuple(f"cue_{c}" for c in CUES) + ("quote_share", "log_words", "headline_changed_body_copied")
+    "max_dup_in_other", "mean_terms_of_others_in_d", "mean_terms_in_others", "said_share", "unique_share", "dated",
+    "earlier_share", "is_earliest",
+) + tuple(f"cue_{c}" for c in CUES) + ("quote_share", "log_words", "headline_changed_body_copied") + (
+    # rewrite-aware: the verifier's view of the closest partner, and of the chosen source
+    "best_p_copy", "best_p_rewrite", "best_p_duplicate", "best_p_same_source", "source_p_copy",
+    "max_align_in_other", "max_align_of_other", "partner_align_d_minus_s", "partner_loose_unmatched",
+)
 
 
 @dataclass
@@ -304,11 +361,17 @@ class PairStats:
     numbers_s_in_d: float = 0.0
     unmatched_d: float = 0.0
     unmatched_s: float = 0.0
+    align_d_in_s: float = 0.0   # monotone sentence alignment at LOOSE_MATCH (share of d aligned)
+    align_s_in_d: float = 0.0
+    loose_d_in_s: float = 0.0   # share of d's sentences with a counterpart at LOOSE_MATCH anywhere in s
+    loose_s_in_d: float = 0.0
 
 
 def _pair_stats(d: DocInfo, s: DocInfo) -> tuple[PairStats, PairStats]:
     """Stats of (d, s) and of (s, d), computed once."""
-    o_ds, a_ds, o_sd, a_sd = sentence_coverage(_sentence_similarity(d, s))
+    sim = _sentence_similarity(d, s)
+    o_ds, a_ds, o_sd, a_sd = sentence_coverage(sim)
+    al_ds, al_sd, lo_ds, lo_sd = ordered_alignment(sim)
     p_ds = _containment(d.features.pairs, s.features.pairs)
     p_sd = _containment(s.features.pairs, d.features.pairs)
     u_ds = _containment(d.features.shingles, s.features.shingles)
@@ -318,8 +381,10 @@ def _pair_stats(d: DocInfo, s: DocInfo) -> tuple[PairStats, PairStats]:
     n_ds = _containment(d.numbers, s.numbers) if len(d.numbers) else 1.0
     n_sd = _containment(s.numbers, d.numbers) if len(s.numbers) else 1.0
     m_ds, m_sd = _unmatched_idf(d, s), _unmatched_idf(s, d)
-    return (PairStats(o_ds, o_sd, a_ds, a_sd, p_ds, p_sd, w, u_ds, u_sd, t_ds, t_sd, n_ds, n_sd, m_ds, m_sd),
-            PairStats(o_sd, o_ds, a_sd, a_ds, p_sd, p_ds, w, u_sd, u_ds, t_sd, t_ds, n_sd, n_ds, m_sd, m_ds))
+    return (PairStats(o_ds, o_sd, a_ds, a_sd, p_ds, p_sd, w, u_ds, u_sd, t_ds, t_sd, n_ds, n_sd, m_ds, m_sd,
+                      al_ds, al_sd, lo_ds, lo_sd),
+            PairStats(o_sd, o_ds, a_sd, a_ds, p_sd, p_ds, w, u_sd, u_ds, t_sd, t_ds, n_sd, n_ds, m_sd, m_ds,
+                      al_sd, al_ds, lo_sd, lo_ds))
 
 
 def _date_order(d: DocInfo, s: DocInfo) -> tuple[float, float]:
@@ -346,7 +411,9 @@ class StoryFeatures:
     and, once a source model has scored them, the document features of every member."""
 
     def __init__(self, members: Sequence[DocInfo], links: Sequence[tuple[int, int]] | None = None,
-                 relations: dict[tuple[int, int], str] | None = None):
+                 relations: dict[tuple[int, int], str] | None = None,
+                 probabilities: dict[tuple[int, int], tuple[float, float, float]] | None = None,
+                 config: Config | None = None):
         self.members = list(members)
         #: the verifier's relation of linked member pairs (both orders), used to name a source's relation
         self.relations = relations or {}
@@ -363,6 +430,10 @@ class StoryFeatures:
             self.candidates[i].append(j)
         for i in self.candidates:
             self.candidates[i].sort()
+        #: the learned verifier's (P(duplicate), P(rewrite), P(same-source)) of every compared pair,
+        #: both orders: taken from the run's links when given, computed for the other pairs
+        self.probs = verifier_probabilities(self.members, pairs, probabilities or {}, config or Config())
+        self.exclusive = self._exclusive_shares()
 
     def pair_rows(self) -> tuple[list[tuple[int, int]], np.ndarray]:
         """Every compared ordered pair ``(d, s)`` and its :data:`SOURCE_FEATURES` row."""
@@ -396,7 +467,36 @@ class StoryFeatures:
                _headline_changed(di, si, st.dup_d_in_s)]
         row += [_cue(di, c) - _cue(si, c) for c in CUES]
         row.append(di.quotes - si.quotes)
+        p_dup, p_rew, p_ss = self.probs[(d, s)]
+        row += [p_dup, p_rew, p_ss, p_dup + p_rew, st.align_d_in_s, st.align_s_in_d, st.loose_d_in_s,
+                st.loose_s_in_d, st.align_d_in_s - st.align_s_in_d]
+        row += list(self.exclusive[(d, s)])
         return row
+
+    def _exclusive_shares(self) -> dict[tuple[int, int], tuple[float, float]]:
+        """For every compared ordered pair (d, s): the idf-weighted share of d's content words,
+        and the share of d's content-word pairs, that s has and no other member has."""
+        def counts(arrays):
+            allv = np.concatenate(arrays) if arrays else np.empty(0, dtype=np.uint32)
+            return np.unique(allv, return_counts=True)
+
+        t_vals, t_cnt = counts([m.terms for m in self.members])
+        p_vals, p_cnt = counts([m.features.pairs for m in self.members])
+        out = {}
+        for d, s in self.stats:
+            a, b = self.members[d], self.members[s]
+            et = ep = 0.0
+            if len(a.terms) and a.term_idf.sum() > 0:
+                hit = np.isin(a.terms, b.terms, assume_unique=True)
+                hit &= t_cnt[np.searchsorted(t_vals, a.terms)] == 2
+                et = float(a.term_idf[hit].sum() / a.term_idf.sum())
+            pa = a.features.pairs
+            if len(pa):
+                hit = np.isin(pa, b.features.pairs, assume_unique=True)
+                hit &= p_cnt[np.searchsorted(p_vals, pa)] == 2
+                ep = float(hit.mean())
+            out[(d, s)] = (et, ep)
+        return out
 
     def label_rows(self, scores: dict[tuple[int, int], float]) -> np.ndarray:
         """:data:`LABEL_FEATURES` of every member, given source-model scores of the ordered pairs."""
@@ -426,6 +526,18 @@ class StoryFeatures:
             row += [di.quotes, math.log(di.n_words + 1),
                     max((_headline_changed(di, self.members[s], self.stats[(d, s)].dup_d_in_s) for s in cands),
                         default=0.0)]
+            if cands:
+                probs = [self.probs[(d, s)] for s in cands]
+                copy = [p[0] + p[1] for p in probs]
+                partner = cands[int(np.argmax(copy))]
+                source = max(cands, key=lambda s: (scores[(d, s)], -s))
+                ps = self.stats[(d, partner)]
+                row += [max(copy), max(p[1] for p in probs), max(p[0] for p in probs), max(p[2] for p in probs),
+                        sum(self.probs[(d, source)][:2]),
+                        max(x.align_d_in_s for x in st), max(x.align_s_in_d for x in st),
+                        ps.align_d_in_s - ps.align_s_in_d, 1.0 - ps.loose_d_in_s]
+            else:
+                row += [0.0] * 9
             rows.append(row)
         return np.array(rows, dtype=np.float64).reshape(n, len(LABEL_FEATURES))
 
@@ -438,6 +550,38 @@ class StoryFeatures:
             return 1.0
         seen = np.isin(mine, np.unique(np.concatenate(others)), assume_unique=False)
         return float(1.0 - seen.mean())
+
+
+def verifier_probabilities(members: Sequence[DocInfo], pairs: Sequence[tuple[int, int]],
+                           given: dict[tuple[int, int], tuple[float, float, float]],
+                           config: Config) -> dict[tuple[int, int], tuple[float, float, float]]:
+    """(P(duplicate), P(rewrite), P(same-source)) of the learned pair verifier for every pair
+    ``(i, j)`` of ``pairs``, stored under both orders.  Pairs in ``given`` (the scores a clustering
+    run already computed for its links) are reused; the others are computed here, with the model
+    the run uses (``config.verify.model``, default the shipped one)."""
+    out: dict[tuple[int, int], tuple[float, float, float]] = {}
+    todo = []
+    for i, j in pairs:
+        p = given.get((i, j)) or given.get((j, i))
+        if p is None:
+            todo.append((i, j))
+        else:
+            out[(i, j)] = out[(j, i)] = tuple(float(x) for x in p)
+    if todo:
+        from dedupe.verifier import Profiler, load_model, pair_features
+
+        model = load_model(config.verify.model, config)
+        profiler = Profiler(config)
+        profiles = {}
+        for k in sorted({k for pair in todo for k in pair}):
+            m = members[k]
+            profiles[k] = profiler.profile(m.doc.text, m.norm or None, m.features, m.doc.date)
+        P = model.predict_proba(np.vstack([pair_features(profiles[i], profiles[j]) for i, j in todo]))
+        col = {c: n for n, c in enumerate(model.classes)}
+        for (i, j), p in zip(todo, P):
+            out[(i, j)] = out[(j, i)] = (float(p[col["duplicate"]]), float(p[col["rewrite"]]),
+                                         float(p[col["same-source"]]))
+    return out
 
 
 # -- the estimator --------------------------------------------------------------------------------
@@ -544,11 +688,17 @@ def __getattr__(name: str):
 
 # -- the two models together ----------------------------------------------------------------------
 class SyndicationModel:
-    """The source model and the label model, with the settings they were trained under."""
+    """The source model, the label model and the rank model, with the settings they were trained
+    under.  The source model says how likely ``s`` is where ``d`` came from (its probabilities feed
+    the label model and the relation); the rank model, trained on differences of source rows
+    between the true source and the other candidates of a syndicated document, picks the source
+    among the candidates (a copy of a copy is closer to its parent than to the original, even when
+    the original looks more like an original)."""
 
-    def __init__(self, source_model, label_model, fingerprint: str, info: dict | None = None):
+    def __init__(self, source_model, label_model, fingerprint: str, info: dict | None = None, rank_model=None):
         self.source_model = source_model
         self.label_model = label_model
+        self.rank_model = rank_model
         self.fingerprint = fingerprint
         self.info = info or {}
 
@@ -558,7 +708,7 @@ class SyndicationModel:
                 "signature_settings": config.signature_settings(),
                 "source_features": list(SOURCE_FEATURES), "label_features": list(LABEL_FEATURES),
                 "source_model": self.source_model.to_dict(), "label_model": self.label_model.to_dict(),
-                **self.info}
+                "rank_model": self.rank_model.to_dict(), **self.info}
 
     def save(self, path: str | Path, config: Config) -> None:
         if config.fingerprint() != self.fingerprint:
@@ -582,10 +732,11 @@ class SyndicationModel:
         est = _estimator_class()
         try:
             source, label = est.from_dict(data["source_model"]), est.from_dict(data["label_model"])
+            rank = est.from_dict(data["rank_model"])
         except (KeyError, TypeError, ValueError, IndexError) as exc:
             raise ModelError(f"{origin}: corrupt syndication model ({exc})") from exc
         info = {k: v for k, v in data.items() if k in ("training", "metrics", "metrics_note")}
-        return cls(source, label, data["fingerprint"], info)
+        return cls(source, label, data["fingerprint"], info, rank)
 
     @classmethod
     def load(cls, path: str | Path | None = None, config: Config | None = None) -> "SyndicationModel":
@@ -618,18 +769,30 @@ class SyndicationModel:
         p = self.source_model.predict_proba(X)[:, 1]
         return {k: float(v) for k, v in zip(keys, p)}
 
+    def rank_scores(self, story: StoryFeatures) -> dict[tuple[int, int], float]:
+        """The rank model's score of every compared ordered pair (only comparable among the
+        candidate sources of one document); the source scores when there is no rank model."""
+        if self.rank_model is None:
+            return self.source_scores(story)
+        keys, X = story.pair_rows()
+        if not keys:
+            return {}
+        z = self.rank_model.decision_function(X)
+        return {k: float(v) for k, v in zip(keys, z)}
+
     def judge(self, story: StoryFeatures, cluster_id: str, config: Config) -> list[Verdict]:
         scores = self.source_scores(story)
+        rank = self.rank_scores(story)
         X = story.label_rows(scores)
         p_syn = self.label_model.predict_proba(X)[:, 1]
-        flipped = _break_cycles(story, scores, p_syn)
+        flipped = _break_cycles(story, scores, p_syn, rank)
         out = []
         for d, info in enumerate(story.members):
             cands = story.candidates[d]
             syndicated = p_syn[d] >= 0.5 and d not in flipped
             source = relation = None
             if syndicated and cands:
-                best = max(cands, key=lambda s: (scores[(d, s)], -s))
+                best = max(cands, key=lambda s: (rank[(d, s)], -s))
                 source = best
                 if (d, best) in story.relations:
                     relation = story.relations[(d, best)]
@@ -648,14 +811,17 @@ class SyndicationModel:
         return out
 
 
-def _break_cycles(story: StoryFeatures, scores: dict[tuple[int, int], float], p_syn: np.ndarray) -> set[int]:
+def _break_cycles(story: StoryFeatures, scores: dict[tuple[int, int], float], p_syn: np.ndarray,
+                  rank: dict[tuple[int, int], float] | None = None) -> set[int]:
     """Copies cannot come from each other in a circle.  When following each syndicated member to
-    its best source loops, the member of the loop with the weakest evidence of copying its source
-    (lowest source score) is called original.  Returns those members."""
+    its best source (by ``rank``, default ``scores``) loops, the member of the loop with the
+    weakest evidence of copying its source (lowest source score) is called original.  Returns
+    those members."""
+    rank = scores if rank is None else rank
     best = {}
     for d in range(len(story.members)):
         if p_syn[d] >= 0.5 and story.candidates[d]:
-            best[d] = max(story.candidates[d], key=lambda s: (scores[(d, s)], -s))
+            best[d] = max(story.candidates[d], key=lambda s: (rank[(d, s)], -s))
     flipped: set[int] = set()
     done: set[int] = set()
     for start in best:
@@ -742,7 +908,11 @@ def iter_stories(documents: Sequence[Document], clusters: Sequence[Cluster], con
         linked = [lk for lk in cl.links if lk.a in pos and lk.b in pos]
         links = [(pos[lk.a], pos[lk.b]) for lk in linked]
         relations = {}
+        probabilities = {}
         for lk in linked:
             if lk.relation in ("duplicate", "rewrite", "same-source"):
                 relations[(pos[lk.a], pos[lk.b])] = relations[(pos[lk.b], pos[lk.a])] = lk.relation
-        yield StoryFeatures(infos, links, relations), cl
+            sc = lk.scores or {}
+            if all(k in sc for k in ("p_duplicate", "p_rewrite", "p_same-source")):
+                probabilities[(pos[lk.a], pos[lk.b])] = (sc["p_duplicate"], sc["p_rewrite"], sc["p_same-source"])
+        yield StoryFeatures(infos, links, relations, probabilities, config), cl

@@ -30,8 +30,8 @@ import zlib
 from dataclasses import dataclass
 
 from dedupe.training.corpora import Article, load_bbc, load_msrp, load_reuters
-from dedupe.training.generate import (degrade, make_copy, make_same_source, paragraphs, rewrite, rewrite_headline,
-                                      sentences)
+from dedupe.training.generate import (degrade, free_rewrite, make_copy, make_same_source, paragraphs, rewrite,
+                                      rewrite_headline, sentences)
 
 
 @dataclass(frozen=True)
@@ -111,13 +111,9 @@ def build_pairs(data, seed: int, n_articles: int = 400, split: str = "train", n_
         # free paraphrase: rewritten twice, wording degraded, own material on both sides
         own = extra(art.topic, art.id, 3)
         vocab = [w for p in own for w in p.split(" ") if w.isalpha() and w.islower()] or None
-        free = rewrite(rewrite(part, rng, 1.0), rng, 1.0)
-        free_paras = paragraphs(degrade(free, rng, rng.uniform(0.2, 0.5), vocab))
-        for para in own[:rng.randint(1, 3)]:
-            free_paras.insert(rng.randint(0, len(free_paras)), para)
+        free = free_rewrite(part, rng, own)
         src_paras = paragraphs(full) + extra(art.topic, art.id, rng.randint(0, 2))
-        pairs.append(Pair("\n\n".join(src_paras), _headed(art.title, "\n\n".join(free_paras), rng),
-                          "rewrite", "rewrite-free"))
+        pairs.append(Pair("\n\n".join(src_paras), _headed(art.title, free, rng), "rewrite", "rewrite-free"))
         # two free write-ups of one source: 1-3 verbatim quotes, little else in common
         sents = [x for p in paragraphs(art.text) for x in sentences(p)]
         if len(sents) >= 6:

@@ -643,6 +643,22 @@ def degrade(text: str, rng: random.Random, rate: float = 0.3, vocabulary: list[s
     return _join(out)
 
 
+def free_rewrite(text: str, rng: random.Random, own: list[str] | None = None,
+                 rate: tuple[float, float] = (0.2, 0.5), max_own: int = 3) -> str:
+    """A free paraphrase, as weak as a machine-translated re-post: ``text`` rewritten twice at full
+    strength, its wording degraded (:func:`degrade` at a rate drawn from ``rate``, replacing words
+    by words of ``own``, e.g. paragraphs of other articles on the topic), and 1 to ``max_own``
+    paragraphs of ``own`` inserted as the outlet's own material.  Sentence order and most names
+    survive; hardly any word 5-gram does."""
+    own = own or []
+    vocab = [w for p in own for w in p.split(" ") if w.isalpha() and w.islower()] or None
+    free = rewrite(rewrite(text, rng, 1.0), rng, 1.0)
+    free_paras = paragraphs(degrade(free, rng, rng.uniform(*rate), vocab))
+    for para in own[:rng.randint(1, max_own)]:
+        free_paras.insert(rng.randint(0, len(free_paras)), para)
+    return _join(free_paras)
+
+
 def rewrite_headline(title: str, rng: random.Random) -> str:
     """A changed headline, as syndicating and rewriting outlets do."""
     words = _substitute(title, rng, 0.7)

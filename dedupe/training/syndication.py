@@ -7,14 +7,18 @@ evaluation set also uses another random seed).  For each drawn original a *story
 * 30% stand alone (the original only; the other originals of its topic are the independent
   same-topic articles);
 * 50% get 1-3 copies made with :func:`dedupe.training.generate.make_copy` (``duplicate``,
-  ``partial``, ``rewrite``), a fifth of them copied from an earlier copy instead of the original
-  (the source is then that copy); most copies get a changed headline;
+  ``partial``, ``rewrite``) or :func:`dedupe.training.generate.free_rewrite` (``free-rewrite``: the
+  verifier's free paraphrase, reworded twice, wording degraded with words of other articles on the
+  topic, and paragraphs of those articles inserted: as weak as a machine-translated re-post), a
+  fifth of them copied from an earlier copy instead of the original (the source is then that
+  copy); most copies get a changed headline;
 * 8% are the same with the original left out of the input: its copies are ``syndicated`` with
   relation ``same-source`` and no source in the input (unless copied from a copy);
 * 4% are two independent write-ups of one source (:func:`~dedupe.training.generate.make_same_source`,
   the source left out): both are ``original`` reporting, as the seeds' write-ups of one press
   release are; another 8% add a heavy rewrite of one write-up (rewritten twice at full strength,
-  like the seeds' machine-translated re-post), ``syndicated`` with that write-up as its source.
+  and half the time a free rewrite, like the seeds' machine-translated re-post), ``syndicated``
+  with that write-up as its source.
 
 Reuters originals keep their wire sign-off (``Reuter``) as published.  Every document gets a date (the original's a random day in 2004-2005, a copy's 30 minutes to 3 days
 after its source); evaluation runs once with the dates and once with every date removed.
@@ -46,7 +50,8 @@ from dedupe.config import Config
 from dedupe.model import Cluster, Document, Member
 from dedupe.shingle import Shingler
 from dedupe.training.corpora import Article, load_bbc, load_reuters
-from dedupe.training.generate import make_copy, make_same_source, rewrite, rewrite_headline
+from dedupe.training.generate import (free_rewrite, make_copy, make_same_source, paragraphs, rewrite,
+                                      rewrite_headline)
 
 TRAIN_SEED = 11
 EVAL_SEED = 29
@@ -88,12 +93,30 @@ def _doc(doc_id: str, title: str, body: str, date: datetime) -> Document:
     return Document(doc_id, f"{title}\n\n{body}", title=title, date=date.isoformat(timespec="minutes"))
 
 
+def weak_rewrite(text: str, rng: random.Random, own: list[str]) -> str:
+    """A rewrite as weak as a real machine-translated re-post (the seeds' 001 keeps 45% of its
+    sentences aligned with its source and 3% of its word 5-grams):
+    :func:`dedupe.training.generate.free_rewrite` with wording degraded at 25-60% and up to
+    ``len(own)`` paragraphs of the outlet's own material."""
+    return free_rewrite(text, rng, own, rate=(0.25, 0.6), max_own=max(1, len(own)))
+
+
 def build_set(originals: list[Article], n_stories: int, seed: int) -> tuple[list[Document], dict[str, Truth]]:
     """Generated documents and their truth (see the module docstring)."""
     rng = random.Random(seed)
     pool = list(originals)
     rng.shuffle(pool)
     pool = pool[:n_stories]
+    by_topic: dict[str, list[Article]] = {}
+    for a in originals:
+        by_topic.setdefault(a.topic, []).append(a)
+
+    def own(art: Article, k: int = 3) -> list[str]:
+        """``k`` paragraphs of other articles of the topic: a re-posting outlet's own material."""
+        group = [a for a in by_topic.get(art.topic, []) if a.id != art.id]
+        if not group:
+            return []
+        return [rng.choice(paragraphs(rng.choice(group).text)) for _ in range(k)]
     docs: list[Document] = []
     truth: dict[str, Truth] = {}
     base = datetime(2004, 1, 1, tzinfo=timezone.utc)
@@ -109,7 +132,10 @@ def build_set(originals: list[Article], n_stories: int, seed: int) -> tuple[list
             # two write-ups of one absent source (originals) and a heavy sentence-by-sentence
             # rewrite of one of them (as a machine-translated re-post): the story of the seeds
             a, b = make_same_source(art.text, rng)
-            heavy = rewrite(rewrite(a, rng, 1.0), rng, 1.0)
+            if rng.random() < 0.5:
+                heavy = weak_rewrite(a, rng, own(art, 5))
+            else:
+                heavy = rewrite(rewrite(a, rng, 1.0), rng, 1.0)
             ids = [f"{story}-w0", f"{story}-w1", f"{story}-h"]
             dates = [date0, date0 + timedelta(minutes=rng.randrange(30, 24 * 60))]
             dates.append(dates[0] + timedelta(minutes=rng.randrange(30, 3 * 24 * 60)))
@@ -133,8 +159,11 @@ def build_set(originals: list[Article], n_stories: int, seed: int) -> tuple[list
             truth[made[0][0]] = Truth("original", None, "original", story)
         for c in range(rng.randint(1, 3)):
             parent = made[0] if len(made) == 1 or rng.random() >= 0.2 else rng.choice(made[1:])
-            kind = rng.choices(("duplicate", "partial", "rewrite"), weights=(0.35, 0.25, 0.4))[0]
-            body = make_copy(parent[2], rng, kind)
+            kind = rng.choices(("duplicate", "partial", "rewrite", "free-rewrite"), weights=(0.3, 0.2, 0.25, 0.25))[0]
+            if kind == "free-rewrite":
+                body = weak_rewrite(parent[2], rng, own(art, 5))
+            else:
+                body = make_copy(parent[2], rng, kind)
             title = rewrite_headline(parent[1], rng) if rng.random() < 0.7 else parent[1]
             date = parent[3] + timedelta(minutes=rng.randrange(30, 3 * 24 * 60))
             did = f"{story}-c{c}"
@@ -193,7 +222,30 @@ def fit(docs: list[Document], truth: dict[str, Truth], config: Config, C: float 
         Xl.append(story.label_rows(scores))
         yl.extend(int(truth[m.doc.id].label == "syndicated") for m in story.members)
     model.label_model = est(C=C).fit(np.vstack(Xl), np.array(yl))
+    model.rank_model = est(C=C).fit(*rank_matrices(stories, truth))
     return model
+
+
+def rank_matrices(stories, truth: dict[str, Truth]) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of the rank model: for every syndicated document whose source is among two or more
+    candidates, the source row of the true source minus the row of each other candidate
+    (target 1), and the negation (target 0)."""
+    X, y = [], []
+    for story, _cl in stories:
+        keys, rows = story.pair_rows()
+        ids = [m.doc.id for m in story.members]
+        at = {k: n for n, k in enumerate(keys)}
+        for d, cands in story.candidates.items():
+            src = truth[ids[d]].source
+            if src is None or len(cands) < 2 or src not in ids or ids.index(src) not in cands:
+                continue
+            s = ids.index(src)
+            for x in cands:
+                if x != s:
+                    diff = rows[at[(d, s)]] - rows[at[(d, x)]]
+                    X.extend((diff, -diff))
+                    y.extend((1, 0))
+    return np.array(X).reshape(-1, len(SOURCE_FEATURES)), np.array(y)
 
 
 # -- evaluation -------------------------------------------------------------------------------
