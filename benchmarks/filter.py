@@ -45,12 +45,17 @@ from dedupe.model import Document  # noqa: E402
 from dedupe.pipeline.stream import _HEAD, RARE_K, StreamFilter  # noqa: E402
 
 
+def bbc_files() -> list[str]:
+    """The BBC News articles of the shared data directory (empty when it is absent)."""
+    return sorted(glob.glob(str(ROOT.parent / "shared" / "data" / "bbc-news" / "bbc" / "*" / "*.txt")))
+
+
 def corpus_texts(synthetic_seed: int | None = None) -> list[str]:
     if synthetic_seed is not None:
         rng = random.Random(synthetic_seed)
         vocab = [f"w{i}" for i in range(20000)]
         return [" ".join(rng.choice(vocab) for _ in range(350)) for _ in range(2000)]
-    files = sorted(glob.glob(str(ROOT.parent / "shared" / "data" / "bbc-news" / "bbc" / "*" / "*.txt")))
+    files = bbc_files()
     texts = []
     for f in files:
         data = Path(f).read_bytes()
