@@ -310,3 +310,67 @@ def test_filter_finds_the_labelled_copies_in_the_samples():
     assert copies >= 6
     assert found >= copies - 2, (found, copies)
     assert false == 0
+
+
+# -- the throughput work must not change a single verdict ----------------------------------------
+
+GOLDEN = ROOT / "tests" / "fixtures" / "filter_verdicts.json"
+
+
+def _golden_streams():
+    sys.path.insert(0, str(ROOT / "tests" / "fixtures"))
+    try:
+        import make_filter_verdicts
+    finally:
+        sys.path.pop(0)
+    return make_filter_verdicts
+
+
+@pytest.mark.parametrize("backend", ["memory", "sqlite", "sqlite-one-by-one", "redis"])
+def test_verdicts_equal_the_stored_verdicts_of_the_previous_filter(backend, tmp_path):
+    """tests/fixtures/filter_verdicts.json holds the verdicts of the filter before the batched
+    read/judge/write path and the batched featuriser; every backend must still give exactly those."""
+    gen = _golden_streams()
+    golden = json.loads(GOLDEN.read_text())
+    streams = gen.streams()
+    if backend == "redis":
+        redis_or_skip()
+        sep = "&" if "?" in REDIS_URL else "?"
+        url = f"{REDIS_URL}{sep}prefix=dedupe-golden-{uuid.uuid4().hex}"
+    elif backend.startswith("sqlite"):
+        url = f"sqlite:///{tmp_path / 'golden.db'}"
+    else:
+        url = "memory://"
+    names = ["synthetic"] + (["bbc"] if "bbc" in streams and backend in ("sqlite", "redis") else [])
+    for name in names:
+        docs, batch = streams[name]
+        got = gen.verdicts(docs, 1 if backend == "sqlite-one-by-one" else batch, url + ("" if name == "synthetic"
+                                                                                      else "-bbc"))
+        assert len(got) == len(golden[name])
+        diff = [(g, w) for g, w in zip(got, golden[name]) if g != w]
+        assert not diff, f"{name}: {len(diff)} verdicts changed, first: {diff[0]}"
+        if backend == "redis":
+            with StreamFilter(url + ("" if name == "synthetic" else "-bbc")) as f:
+                f.store.drop_all()
+
+
+def test_batched_estimates_equal_the_reference_functions():
+    """The set-based rare-word overlap and the count-based b-bit estimate give the same floats as
+    the numpy reference functions they replace."""
+    import numpy as np
+
+    from dedupe.pipeline.stream import (RARE_K, _estimate, _estimate_from_equal, _rare_overlap,
+                                        _rare_overlap_sets)
+
+    rng = np.random.default_rng(3)
+    for _ in range(400):
+        pool = rng.integers(1, 400, size=80).astype(np.uint32)
+        a = np.unique(rng.choice(pool, rng.integers(0, 60)))[:RARE_K]
+        b = np.unique(rng.choice(pool, rng.integers(0, 60)))[:RARE_K]
+        na = len(a) + int(rng.integers(0, 3)) * int(rng.integers(0, 40))
+        nb = len(b) + int(rng.integers(0, 3)) * int(rng.integers(0, 40))
+        assert _rare_overlap_sets(set(a.tolist()), len(a), na, tuple(b.tolist()), nb) == _rare_overlap(a, na, b, nb)
+        x = rng.integers(0, 256, 128).astype(np.uint8)
+        y = np.where(rng.random(128) < rng.random(), x, rng.integers(0, 256, 128)).astype(np.uint8)
+        n1, n2 = int(rng.integers(0, 500)), int(rng.integers(0, 500))
+        assert _estimate_from_equal(int((x == y).sum()), 128, n1, n2) == _estimate(x, y, n1, n2)

@@ -30,7 +30,7 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from dedupe.errors import BackendError, ConfigError
-from dedupe.index.store import Entry, IndexStore, check_meta
+from dedupe.index.store import Entry, IndexStore, check_meta, judge_batch
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -47,6 +47,11 @@ def path_of(url: str) -> str:
         raise ConfigError(f"bad SQLite index URL {url!r}",
                           hint="use sqlite:///relative/path.db or sqlite:////absolute/path.db")
     return url[len("sqlite:///"):]
+
+
+def _unsigned_unique(keys: np.ndarray) -> list[int]:
+    k = np.unique(np.asarray(keys, dtype=np.uint32))
+    return k[k != 0].tolist()
 
 
 def _signed(keys: np.ndarray) -> list[int]:
@@ -149,28 +154,77 @@ class SQLiteStore(IndexStore):
         return json.loads(row[0]) if row else None
 
     # -- internals (inside a transaction) ------------------------------------------------------
-    def _lookup(self, doc_id: str, keys) -> tuple[Entry | None, list[Entry]]:
+    def _select(self, sql: str, values: list, chunk: int = 900):
+        """Rows of ``sql`` (with one ``{marks}`` placeholder list) for every chunk of ``values``."""
         c = self._c
-        row = c.execute("SELECT ts, keys, payload FROM docs WHERE id=?", (doc_id,)).fetchone()
-        known = None if row is None else Entry(doc_id, row[0], np.frombuffer(row[1], "<u4"), row[2])
-        skeys = _signed(keys)
+        for i in range(0, len(values), chunk):
+            part = values[i:i + chunk]
+            yield from c.execute(sql.format(marks=",".join("?" * len(part))), part)
+
+    def _read(self, ids: list[str], keys: list[np.ndarray]):
+        """One read for a whole batch: ``({id: (num, Entry)}, {key: [Entry...]})`` for the given
+        ids and every bucket key of ``keys`` (three queries, whatever the batch size)."""
+        known: dict[str, tuple[int, Entry]] = {}
+        for num, doc_id, ts, kb, payload in self._select(
+                "SELECT num, id, ts, keys, payload FROM docs WHERE id IN ({marks})", list(dict.fromkeys(ids))):
+            known[doc_id] = (num, Entry(doc_id, ts, np.frombuffer(kb, "<u4"), payload))
+        members: dict[int, list[Entry]] = {}
+        allkeys = np.concatenate(keys) if keys else np.empty(0, np.uint32)
+        skeys = _signed(allkeys)
         if not skeys:
-            return known, []
-        marks = ",".join("?" * len(skeys))
-        rows = c.execute(
-            f"SELECT id, ts, keys, payload FROM docs WHERE num IN "
-            f"(SELECT num FROM buckets WHERE key IN ({marks})) AND id != ? ORDER BY id",
-            (*skeys, doc_id)).fetchall()
-        return known, [Entry(r[0], r[1], np.frombuffer(r[2], "<u4"), r[3]) for r in rows]
+            return known, members
+        hits = list(self._select("SELECT key, num FROM buckets WHERE key IN ({marks})", skeys))
+        if not hits:
+            return known, members
+        by_num: dict[int, Entry] = {}
+        nums = sorted({n for _, n in hits})
+        for num, doc_id, ts, kb, payload in self._select(
+                "SELECT num, id, ts, keys, payload FROM docs WHERE num IN ({marks})", nums):
+            by_num[num] = Entry(doc_id, ts, np.frombuffer(kb, "<u4"), payload)
+        for key, num in hits:
+            e = by_num.get(num)
+            if e is not None:
+                members.setdefault(key & 0xFFFFFFFF, []).append(e)
+        return known, members
+
+    def _lookup(self, doc_id: str, keys) -> tuple[Entry | None, list[Entry]]:
+        return self._lookup_many([(doc_id, keys)])[0]
+
+    def _lookup_many(self, items) -> list[tuple[Entry | None, list[Entry]]]:
+        known, members = self._read([i for i, _ in items], [np.asarray(k, np.uint32) for _, k in items])
+        out = []
+        for doc_id, keys in items:
+            cands: dict[str, Entry] = {}
+            for k in _unsigned_unique(keys):
+                for e in members.get(k, ()):
+                    cands[e.id] = e
+            cands.pop(doc_id, None)
+            k = known.get(doc_id)
+            out.append((None if k is None else k[1], [cands[i] for i in sorted(cands)]))
+        return out
+
+    def _insert(self, entries: list[Entry]) -> None:
+        """Store new entries (their ids not stored): one statement for the documents, one for
+        the bucket rows (sorted by key, so neighbouring rows share B-tree pages)."""
+        if not entries:
+            return
+        c = self._c
+        first = c.execute("SELECT coalesce(max(num), 0) + 1 FROM docs").fetchone()[0]
+        c.executemany("INSERT INTO docs(num, id, ts, keys, payload) VALUES (?,?,?,?,?)",
+                      [(first + i, e.id, int(e.ts), e.keys_bytes(), e.payload) for i, e in enumerate(entries)])
+        keys = [np.unique(np.asarray(e.keys, dtype=np.uint32)) for e in entries]
+        counts = np.array([len(k) for k in keys], dtype=np.int64)
+        flat = np.concatenate(keys)
+        nums = np.repeat(np.arange(first, first + len(entries), dtype=np.int64), counts)
+        keep = flat != 0
+        flat, nums = flat[keep].view(np.int32), nums[keep]
+        order = np.lexsort((nums, flat))
+        c.executemany("INSERT OR IGNORE INTO buckets(key, num) VALUES (?,?)",
+                      zip(flat[order].tolist(), nums[order].tolist()))
 
     def _add(self, entry: Entry) -> None:
-        c = self._c
         self._remove(entry.id)
-        cur = c.execute("INSERT INTO docs(id, ts, keys, payload) VALUES (?,?,?,?)",
-                        (entry.id, int(entry.ts), entry.keys_bytes(), entry.payload))
-        num = cur.lastrowid
-        c.executemany("INSERT OR IGNORE INTO buckets(key, num) VALUES (?,?)",
-                      [(k, num) for k in _signed(entry.keys)])
+        self._insert([entry])
 
     def _remove(self, doc_id: str) -> bool:
         c = self._c
@@ -213,20 +267,31 @@ class SQLiteStore(IndexStore):
         return self.check_and_add_many([entry], judge)[0]
 
     def check_and_add_many(self, entries: Sequence[Entry], judge) -> list:
+        """The whole batch in one ``BEGIN IMMEDIATE`` transaction: one read of the ids and buckets
+        of every entry, judged in order (:func:`~dedupe.index.store.judge_batch`: each entry sees
+        the earlier admitted ones), then one write of the admitted entries."""
+        entries = list(entries)
+
         def run():
-            out = []
-            for entry in entries:
-                known, candidates = self._lookup(entry.id, entry.keys)
-                verdict = judge(entry, known, candidates)
-                if verdict.admit:
-                    self._add(entry)
-                out.append(verdict)
-            return out
+            known, members = self._read([e.id for e in entries], [e.keys for e in entries])
+            judged = judge_batch(entries, judge, {i: k[1] for i, k in known.items()}, members)
+            admitted: dict[str, Entry] = {}
+            for j in judged:
+                if j.verdict.admit:
+                    admitted[j.entry.id] = j.entry
+            for doc_id in admitted:
+                if doc_id in known:
+                    self._remove(doc_id)
+            self._insert(list(admitted.values()))
+            return [j.verdict for j in judged]
         return self._write(run)
 
     def lookup(self, doc_id: str, keys: np.ndarray):
+        return self.lookup_many([(doc_id, keys)])[0]
+
+    def lookup_many(self, items):
         try:
-            return self._lookup(doc_id, keys)
+            return self._lookup_many(list(items))
         except sqlite3.Error as exc:
             raise BackendError(f"{self.url}: {exc}") from exc
 
@@ -235,8 +300,10 @@ class SQLiteStore(IndexStore):
         chunk: list[Entry] = []
 
         def flush():
-            for e in chunk:
-                self._add(e)
+            final = {e.id: e for e in chunk}
+            for doc_id in final:
+                self._remove(doc_id)
+            self._insert(list(final.values()))
 
         for e in entries:
             chunk.append(e)
