@@ -240,18 +240,19 @@ def test_sigkill_and_run_again_loses_nothing_and_admits_nothing_twice(tmp_path):
 
 # -- two workers, same stories, same moment ------------------------------------------------------
 
-def _race_worker(url, n, texts, barrier, queue):
+def _race_worker(url, n, texts, barrier, queue, batch=1):
     f = StreamFilter(url)
     out = []
-    for story, text in enumerate(texts):
+    for lo in range(0, len(texts), batch):
         barrier.wait()
-        out.append((story, f.check_and_add(Document(f"s{story}-w{n}", text)).decision))
+        docs = [Document(f"s{story}-w{n}", texts[story]) for story in range(lo, min(lo + batch, len(texts)))]
+        out.extend((lo + i, v.decision) for i, v in enumerate(f.check_and_add_many(docs)))
     f.close()
     queue.put(out)
 
 
-@pytest.mark.parametrize("backend", ["sqlite", "redis"])
-def test_two_workers_racing_admit_each_story_once(backend, tmp_path):
+@pytest.mark.parametrize("backend,batch", [("sqlite", 1), ("redis", 1), ("sqlite", 5), ("redis", 5)])
+def test_two_workers_racing_admit_each_story_once(backend, batch, tmp_path):
     if backend == "redis":
         redis_or_skip()
         sep = "&" if "?" in REDIS_URL else "?"
@@ -262,7 +263,7 @@ def test_two_workers_racing_admit_each_story_once(backend, tmp_path):
     texts = [article(500 + i, words=80) for i in range(25)]
     ctx = mp.get_context("fork")
     barrier, queue = ctx.Barrier(2), ctx.Queue()
-    procs = [ctx.Process(target=_race_worker, args=(url, n, texts, barrier, queue)) for n in range(2)]
+    procs = [ctx.Process(target=_race_worker, args=(url, n, texts, barrier, queue, batch)) for n in range(2)]
     for p in procs:
         p.start()
     results = [queue.get(timeout=120) for _ in procs]

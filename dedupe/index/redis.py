@@ -29,7 +29,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 import numpy as np
 
 from dedupe.errors import BackendError, ConfigError
-from dedupe.index.store import Entry, IndexStore, _unique_keys, check_meta
+from dedupe.index.store import Entry, IndexStore, _unique_keys, check_meta, judge_batch
 
 _LOOKUP = """
 local seen, ids = {}, {}
@@ -61,6 +61,55 @@ for i = 3, #KEYS do redis.call('SADD', KEYS[i], ARGV[1]) end
 return 'ok'
 """
 
+_LOOKUP_MANY = """
+-- KEYS: the docs hash.  ARGV: key prefix, the batch's bucket keys (uint32 LE, one string), then
+-- the batch's ids.  Returns the stored record of each id (false when absent), then per bucket its
+-- member count and ids, then id, record of every member.  Bucket keys travel as one binary
+-- argument (packing thousands of key names per batch costs the client more than the script).
+local out, seen, ids = {}, {}, {}
+local prefix, blob = ARGV[1], ARGV[2]
+for i = 3, #ARGV do out[#out + 1] = redis.call('HGET', KEYS[1], ARGV[i]) end
+for pos = 1, #blob, 4 do
+  local k = struct.unpack('<I4', blob, pos)
+  local m = redis.call('SMEMBERS', string.format('%s:b:%08x', prefix, k))
+  out[#out + 1] = #m
+  for _, id in ipairs(m) do
+    out[#out + 1] = id
+    if not seen[id] then seen[id] = true; ids[#ids + 1] = id end
+  end
+end
+if #ids > 0 then
+  local recs = redis.call('HMGET', KEYS[1], unpack(ids))
+  for i = 1, #ids do out[#out + 1] = ids[i]; out[#out + 1] = recs[i] end
+end
+return out
+"""
+
+_COMMIT_MANY = """
+-- KEYS: docs hash, ts zset.  ARGV: key prefix, then per document: id, record, ts, its bucket keys
+-- (uint32 LE, one string), number of seen ids, the seen ids.
+-- Stores the documents in order and stops at the first whose id is known or one of whose buckets
+-- has a member its judge did not see (another worker got there first); returns how many it stored.
+local prefix, a, done = ARGV[1], 2, 0
+while a <= #ARGV do
+  local id, rec, ts, blob, ns = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], tonumber(ARGV[a + 4])
+  if redis.call('HEXISTS', KEYS[1], id) == 1 then return done end
+  local seen, buckets = {}, {}
+  for i = a + 5, a + 4 + ns do seen[ARGV[i]] = true end
+  for pos = 1, #blob, 4 do
+    local b = string.format('%s:b:%08x', prefix, struct.unpack('<I4', blob, pos))
+    buckets[#buckets + 1] = b
+    for _, other in ipairs(redis.call('SMEMBERS', b)) do if not seen[other] then return done end end
+  end
+  redis.call('HSET', KEYS[1], id, rec)
+  redis.call('ZADD', KEYS[2], ts, id)
+  for _, b in ipairs(buckets) do redis.call('SADD', b, id) end
+  done = done + 1
+  a = a + 5 + ns
+end
+return done
+"""
+
 _REMOVE = """
 if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then return 0 end
 redis.call('HDEL', KEYS[1], ARGV[1])
@@ -89,6 +138,8 @@ class RedisStore(IndexStore):
         self._lookup_script = client.register_script(_LOOKUP)
         self._commit_script = client.register_script(_COMMIT)
         self._remove_script = client.register_script(_REMOVE)
+        self._lookup_many_script = client.register_script(_LOOKUP_MANY)
+        self._commit_many_script = client.register_script(_COMMIT_MANY)
 
     @staticmethod
     def _client(url: str):
@@ -175,8 +226,78 @@ class RedisStore(IndexStore):
         raise BackendError(f"{self.url}: could not add {entry.id!r} after {max_tries} attempts "
                            f"(too much contention on its buckets)")
 
-    def check_and_add_many(self, entries: Sequence[Entry], judge) -> list:
-        return [self.check_and_add(e, judge) for e in entries]
+    def _read(self, entries: Sequence[Entry]):
+        """One round trip for a batch: ``({id: Entry}, {key: [Entry...]})``."""
+        ids = list(dict.fromkeys(e.id for e in entries))
+        keys = list(dict.fromkeys(k for e in entries for k in _unique_keys(e.keys)))
+        blob = np.asarray(keys, dtype="<u4").tobytes()
+        out = self._call(self._lookup_many_script, keys=[self._docs], args=[self.prefix, blob, *ids])
+        known = {i: Entry.from_bytes(i, rec) for i, rec in zip(ids, out) if rec is not None}
+        pos = len(ids)
+        bucket_ids: list[tuple[int, list[str]]] = []
+        for k in keys:
+            m = int(out[pos])
+            bucket_ids.append((k, [x.decode("utf-8") for x in out[pos + 1:pos + 1 + m]]))
+            pos += 1 + m
+        records = {}
+        for i in range(pos, len(out), 2):
+            if out[i + 1] is not None:
+                doc_id = out[i].decode("utf-8")
+                records[doc_id] = Entry.from_bytes(doc_id, out[i + 1])
+        members = {k: [records[i] for i in m if i in records] for k, m in bucket_ids}
+        return known, members
+
+    def check_and_add_many(self, entries: Sequence[Entry], judge, max_tries: int = 100) -> list:
+        """A batch in two round trips when nobody else touches its buckets: one script reads the
+        ids and buckets of the whole batch, the batch is judged in order
+        (:func:`~dedupe.index.store.judge_batch`), and one script stores the admitted documents
+        in order, each only if its id is still unknown and its buckets hold nothing its judge
+        did not see.  At the first one that fails (another worker admitted something there
+        meanwhile) the script stops; the verdicts before it stand and the rest of the batch is
+        read and judged again."""
+        entries = list(entries)
+        if len(entries) == 1 or len({e.id for e in entries}) != len(entries):
+            # one document: the single path's optimistic commit is one round trip for a new story
+            return [self.check_and_add(e, judge) for e in entries]  # (same id twice: one at a time)
+        verdicts: list = []
+        tries = 0
+        while len(verdicts) < len(entries):
+            rest = entries[len(verdicts):]
+            known, members = self._read(rest)
+            judged = judge_batch(rest, judge, known, members)
+            admitted = [j for j in judged if j.verdict.admit]
+            args: list = [self.prefix]
+            for j in admitted:
+                blob = np.asarray(_unique_keys(j.entry.keys), dtype="<u4").tobytes()
+                args.extend([j.entry.id, j.entry.to_bytes(), int(j.entry.ts), blob, len(j.seen), *j.seen])
+            stored = (int(self._call(self._commit_many_script, keys=[self._docs, self._ts], args=args))
+                      if admitted else 0)
+            if stored == len(admitted):
+                verdicts.extend(j.verdict for j in judged)
+                break
+            failed = admitted[stored].entry.id
+            for j in judged:
+                if j.entry.id == failed:
+                    break
+                verdicts.append(j.verdict)
+            tries += 1
+            if tries >= max_tries:
+                raise BackendError(f"{self.url}: could not add {failed!r} after {max_tries} attempts "
+                                   f"(too much contention on its buckets)")
+        return verdicts
+
+    def lookup_many(self, items):
+        entries = [Entry(doc_id, 0, np.asarray(keys, np.uint32), b"") for doc_id, keys in items]
+        known, members = self._read(entries)
+        out = []
+        for e in entries:
+            cands = {}
+            for k in _unique_keys(e.keys):
+                for c in members.get(k, ()):
+                    cands[c.id] = c
+            cands.pop(e.id, None)
+            out.append((known.get(e.id), [cands[i] for i in sorted(cands)]))
+        return out
 
     def add_many(self, entries: Iterable[Entry], batch: int = 1000) -> int:
         n = 0
