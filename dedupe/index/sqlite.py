@@ -65,9 +65,14 @@ class SQLiteStore(IndexStore):
     #: The WAL is copied back into the database by a background thread (its own connection,
     #: PASSIVE checkpoints: never blocks the writer), not by the committing writer: in-line
     #: auto-checkpoints made the p99 latency of check-and-add 3-4x worse.
-    CHECKPOINT_EVERY = 0.5  # seconds
-    #: Above this WAL size the writer checkpoints itself (the background thread fell behind).
+    CHECKPOINT_EVERY = 0.2  # seconds
+    #: When more than this much of the WAL is not yet copied back (the background thread fell
+    #: behind), the writer checkpoints itself.  Measured from the checkpoint's own frame counts:
+    #: the WAL *file* keeps its high-water size after a reset, so its size says nothing (using it
+    #: made every commit checkpoint once the file had grown, the "64 per transaction is slower" bug).
     WAL_LIMIT = 256 << 20
+    #: The WAL file is truncated to this size when it is reset (bounds disk use after bursts).
+    WAL_KEEP = 64 << 20
 
     def __init__(self, url: str, conn: sqlite3.Connection, meta: dict):
         self.url = url
@@ -76,6 +81,12 @@ class SQLiteStore(IndexStore):
         self.meta = meta
         self._stop = threading.Event()
         self._checkpointer: threading.Thread | None = None
+        self._page = conn.execute("PRAGMA page_size").fetchone()[0]
+        self._backlog = 0  # WAL frames not yet copied back, as of the last checkpoint
+
+    def _checkpoint(self, conn: sqlite3.Connection) -> None:
+        busy, frames, done = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        self._backlog = max(0, frames - done) if frames >= 0 else 0
 
     def _start_checkpointer(self) -> None:
         if self._checkpointer is not None:
@@ -90,7 +101,7 @@ class SQLiteStore(IndexStore):
             try:
                 while not stop.wait(every):
                     try:
-                        conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                        self._checkpoint(conn)
                     except sqlite3.Error:
                         pass
             finally:
@@ -106,6 +117,7 @@ class SQLiteStore(IndexStore):
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA cache_size=-131072")  # 128 MiB of page cache
         conn.execute("PRAGMA mmap_size=4294967296")
+        conn.execute(f"PRAGMA journal_size_limit={SQLiteStore.WAL_KEEP}")
         return conn
 
     @classmethod
@@ -154,12 +166,14 @@ class SQLiteStore(IndexStore):
         return json.loads(row[0]) if row else None
 
     # -- internals (inside a transaction) ------------------------------------------------------
-    def _select(self, sql: str, values: list, chunk: int = 900):
+    def _select(self, sql: str, values: list, chunk: int = 900) -> list:
         """Rows of ``sql`` (with one ``{marks}`` placeholder list) for every chunk of ``values``."""
         c = self._c
+        rows: list = []
         for i in range(0, len(values), chunk):
             part = values[i:i + chunk]
-            yield from c.execute(sql.format(marks=",".join("?" * len(part))), part)
+            rows.extend(c.execute(sql.format(marks=",".join("?" * len(part))), part).fetchall())
+        return rows
 
     def _read(self, ids: list[str], keys: list[np.ndarray]):
         """One read for a whole batch: ``({id: (num, Entry)}, {key: [Entry...]})`` for the given
@@ -173,7 +187,7 @@ class SQLiteStore(IndexStore):
         skeys = _signed(allkeys)
         if not skeys:
             return known, members
-        hits = list(self._select("SELECT key, num FROM buckets WHERE key IN ({marks})", skeys))
+        hits = self._select("SELECT key, num FROM buckets WHERE key IN ({marks})", skeys)
         if not hits:
             return known, members
         by_num: dict[int, Entry] = {}
@@ -247,11 +261,11 @@ class SQLiteStore(IndexStore):
         try:
             result = fn()
             self._c.execute("COMMIT")
-            try:
-                if os.path.getsize(self.path + "-wal") > self.WAL_LIMIT:
-                    self._c.execute("PRAGMA wal_checkpoint(PASSIVE)")
-            except OSError:
-                pass
+            if self._backlog * self._page > self.WAL_LIMIT:
+                try:
+                    self._checkpoint(self._c)
+                except sqlite3.Error:
+                    pass
             return result
         except BaseException as exc:
             try:
