@@ -62,18 +62,24 @@ return 'ok'
 """
 
 _LOOKUP_MANY = """
--- KEYS: the docs hash.  ARGV: key prefix, the batch's bucket keys (uint32 LE, one string), then
--- the batch's ids.  Returns the stored record of each id (false when absent), then per bucket its
--- member count and ids, then id, record of every member.  Bucket keys travel as one binary
--- argument (packing thousands of key names per batch costs the client more than the script).
+-- KEYS: the docs hash.  ARGV: key prefix, then per document: its id and its bucket keys (uint32
+-- LE, one string: packing thousands of key names per batch costs the client more than the
+-- script).  Returns per document its stored record (false when absent), the number of other ids
+-- sharing a bucket with it and those ids; then id, record of every one of them.
 local out, seen, ids = {}, {}, {}
-local prefix, blob = ARGV[1], ARGV[2]
-for i = 3, #ARGV do out[#out + 1] = redis.call('HGET', KEYS[1], ARGV[i]) end
-for pos = 1, #blob, 4 do
-  local k = struct.unpack('<I4', blob, pos)
-  local m = redis.call('SMEMBERS', string.format('%s:b:%08x', prefix, k))
-  out[#out + 1] = #m
-  for _, id in ipairs(m) do
+local prefix = ARGV[1]
+for a = 2, #ARGV, 2 do
+  local me, blob = ARGV[a], ARGV[a + 1]
+  out[#out + 1] = redis.call('HGET', KEYS[1], me)
+  local mine, list = {}, {}
+  for pos = 1, #blob, 4 do
+    local m = redis.call('SMEMBERS', string.format('%s:b:%08x', prefix, struct.unpack('<I4', blob, pos)))
+    for _, id in ipairs(m) do
+      if id ~= me and not mine[id] then mine[id] = true; list[#list + 1] = id end
+    end
+  end
+  out[#out + 1] = #list
+  for _, id in ipairs(list) do
     out[#out + 1] = id
     if not seen[id] then seen[id] = true; ids[#ids + 1] = id end
   end
@@ -227,25 +233,26 @@ class RedisStore(IndexStore):
                            f"(too much contention on its buckets)")
 
     def _read(self, entries: Sequence[Entry]):
-        """One round trip for a batch: ``({id: Entry}, {key: [Entry...]})``."""
-        ids = list(dict.fromkeys(e.id for e in entries))
-        keys = list(dict.fromkeys(k for e in entries for k in _unique_keys(e.keys)))
-        blob = np.asarray(keys, dtype="<u4").tobytes()
-        out = self._call(self._lookup_many_script, keys=[self._docs], args=[self.prefix, blob, *ids])
-        known = {i: Entry.from_bytes(i, rec) for i, rec in zip(ids, out) if rec is not None}
-        pos = len(ids)
-        bucket_ids: list[tuple[int, list[str]]] = []
-        for k in keys:
-            m = int(out[pos])
-            bucket_ids.append((k, [x.decode("utf-8") for x in out[pos + 1:pos + 1 + m]]))
-            pos += 1 + m
+        """One round trip for a batch: ``({id: Entry}, [[Entry sharing a bucket with entry i]...])``."""
+        args: list = [self.prefix]
+        for e in entries:
+            args.extend([e.id, np.asarray(_unique_keys(e.keys), dtype="<u4").tobytes()])
+        out = self._call(self._lookup_many_script, keys=[self._docs], args=args)
+        known: dict[str, Entry] = {}
+        cand_ids: list[list[str]] = []
+        pos = 0
+        for e in entries:
+            if out[pos] is not None:
+                known[e.id] = Entry.from_bytes(e.id, out[pos])
+            m = int(out[pos + 1])
+            cand_ids.append([x.decode("utf-8") for x in out[pos + 2:pos + 2 + m]])
+            pos += 2 + m
         records = {}
         for i in range(pos, len(out), 2):
             if out[i + 1] is not None:
                 doc_id = out[i].decode("utf-8")
                 records[doc_id] = Entry.from_bytes(doc_id, out[i + 1])
-        members = {k: [records[i] for i in m if i in records] for k, m in bucket_ids}
-        return known, members
+        return known, [[records[i] for i in ids if i in records] for ids in cand_ids]
 
     def check_and_add_many(self, entries: Sequence[Entry], judge, max_tries: int = 100) -> list:
         """A batch in two round trips when nobody else touches its buckets: one script reads the
@@ -263,8 +270,8 @@ class RedisStore(IndexStore):
         tries = 0
         while len(verdicts) < len(entries):
             rest = entries[len(verdicts):]
-            known, members = self._read(rest)
-            judged = judge_batch(rest, judge, known, members)
+            known, cands = self._read(rest)
+            judged = judge_batch(rest, judge, known, candidates=cands)
             admitted = [j for j in judged if j.verdict.admit]
             args: list = [self.prefix]
             for j in admitted:
@@ -288,16 +295,8 @@ class RedisStore(IndexStore):
 
     def lookup_many(self, items):
         entries = [Entry(doc_id, 0, np.asarray(keys, np.uint32), b"") for doc_id, keys in items]
-        known, members = self._read(entries)
-        out = []
-        for e in entries:
-            cands = {}
-            for k in _unique_keys(e.keys):
-                for c in members.get(k, ()):
-                    cands[c.id] = c
-            cands.pop(e.id, None)
-            out.append((known.get(e.id), [cands[i] for i in sorted(cands)]))
-        return out
+        known, cands = self._read(entries)
+        return [(known.get(e.id), sorted(c, key=lambda x: x.id)) for e, c in zip(entries, cands)]
 
     def add_many(self, entries: Iterable[Entry], batch: int = 1000) -> int:
         n = 0

@@ -171,13 +171,14 @@ class Judged:
 
 
 def judge_batch(entries: Sequence[Entry], judge: Judge, known: dict[str, Entry],
-                members: dict[int, list[Entry]]) -> list[Judged]:
+                members: dict[int, list[Entry]] | None = None,
+                candidates: Sequence[list[Entry]] | None = None) -> list[Judged]:
     """Judge a batch in order against one read of the index, as if each admitted entry had been
     stored before the next one is judged.
 
     ``known`` maps the batch's ids to their stored entries (absent: not stored) and ``members``
-    maps each of the batch's bucket keys to the stored entries in that bucket, both read once for
-    the whole batch.  Each entry sees the entry stored under its id (or admitted earlier in the
+    maps each of the batch's bucket keys to the stored entries in that bucket (or ``candidates``
+    gives, per entry, the stored entries sharing a bucket with it), read once for the whole batch.  Each entry sees the entry stored under its id (or admitted earlier in the
     batch) and the candidates sharing a bucket with it (sorted by id, itself excluded), exactly
     what :meth:`IndexStore.check_and_add` would show it one entry at a time.
     """
@@ -186,14 +187,19 @@ def judge_batch(entries: Sequence[Entry], judge: Judge, known: dict[str, Entry],
     added_members: dict[int, dict[str, Entry]] = {}
     out: list[Judged] = []
     for e in entries:
-        keys = _unique_keys(e.keys)
+        keys = list(dict.fromkeys(k for k in e.keys.tolist() if k))
         prior = added.get(e.id)
         k = prior if prior is not None else known.get(e.id)
         cands: dict[str, Entry] = {}
-        for key in keys:
-            for c in members.get(key, ()):
+        if candidates is not None:
+            for c in candidates[len(out)]:
                 if c.id not in added:
                     cands[c.id] = c
+        for key in keys:
+            if candidates is None:
+                for c in members.get(key, ()):
+                    if c.id not in added:
+                        cands[c.id] = c
             fresh = added_members.get(key)
             if fresh:
                 cands.update(fresh)
