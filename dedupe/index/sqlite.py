@@ -187,18 +187,23 @@ class SQLiteStore(IndexStore):
         skeys = _signed(allkeys)
         if not skeys:
             return known, members
-        hits = self._select("SELECT key, num FROM buckets WHERE key IN ({marks})", skeys)
-        if not hits:
+        # the documents sharing any bucket with the batch (one query per 900 keys), then their
+        # own keys (stored with them) say which of the batch's buckets each one is in
+        rows = self._select("SELECT num, id, ts, keys, payload FROM docs WHERE num IN "
+                            "(SELECT num FROM buckets WHERE key IN ({marks}))", skeys)
+        if not rows:
             return known, members
-        by_num: dict[int, Entry] = {}
-        nums = sorted({n for _, n in hits})
-        for num, doc_id, ts, kb, payload in self._select(
-                "SELECT num, id, ts, keys, payload FROM docs WHERE num IN ({marks})", nums):
-            by_num[num] = Entry(doc_id, ts, np.frombuffer(kb, "<u4"), payload)
-        for key, num in hits:
-            e = by_num.get(num)
-            if e is not None:
-                members.setdefault(key & 0xFFFFFFFF, []).append(e)
+        wanted = set(np.asarray(skeys, dtype=np.int32).view(np.uint32).tolist())
+        seen: set[int] = set()
+        for num, doc_id, ts, kb, payload in rows:
+            if num in seen:
+                continue
+            seen.add(num)
+            ks = np.frombuffer(kb, "<u4")
+            e = Entry(doc_id, ts, ks, payload)
+            for k in ks.tolist():
+                if k in wanted:
+                    members.setdefault(k, []).append(e)
         return known, members
 
     def _lookup(self, doc_id: str, keys) -> tuple[Entry | None, list[Entry]]:
