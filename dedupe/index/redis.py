@@ -16,7 +16,11 @@ otherwise one Lua script reads the candidates, the filter judges them in
 Python, and a second Lua script stores the document only if none of its buckets gained a member
 and its id is still unknown in the meantime; otherwise it reads again and judges again.  Scripts
 run atomically on the server, so two workers sending the same new story at the same moment admit
-it once.  Scripts name bucket keys they compute, so use a single Redis (or one Cluster slot via
+it once.  ``check_and_add_many`` does a batch in two round trips: one script reads every id and
+bucket of the batch, the batch is judged in order in Python, and one script stores the admitted
+documents in order, each under the same condition (id unknown, no bucket member its judge did
+not see), stopping at the first that fails; the verdicts before it stand and the rest is read and
+judged again.  Bucket keys travel to the scripts as one binary argument per document.  Scripts name bucket keys they compute, so use a single Redis (or one Cluster slot via
 a ``{tag}`` prefix), not a sharded Cluster keyspace.
 """
 
