@@ -19,6 +19,10 @@ What it does:
    and counts documents admitted twice;
 4. checks that memory, SQLite and Redis give identical verdicts on the same stream.
 
+``--baseline DIR --template FILE`` first runs the SQLite phases for an older dedupe (in DIR) and
+for this tree, one after the other on copies of the same pre-filled index: a before/after ratio
+measured under the same machine load.
+
 Targets from the issue (for comparison, not asserted): SQLite with 1,000,000 documents
 >= 3,000 docs/s, p99 <= 5 ms, <= 1.5 KB/doc; Redis >= 2,000 docs/s with 2 workers, 0 admitted twice.
 """
@@ -42,7 +46,9 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+# --ab-code DIR (internal, see --baseline): measure the dedupe package found in DIR instead
+CODE = Path(sys.argv[sys.argv.index("--ab-code") + 1]).resolve() if "--ab-code" in sys.argv else ROOT
+sys.path.insert(0, str(CODE))
 
 from dedupe.index.store import Entry  # noqa: E402
 from dedupe.model import Document  # noqa: E402
@@ -329,6 +335,42 @@ def bench_agreement(args, docs):
           + ("   IDENTICAL" if all(n == len(docs) for n in same.values()) else "   DIFFERENT"))
 
 
+def ab_phase(args):
+    """One line of the --baseline comparison for the code in --ab-code (run in a subprocess)."""
+    n = args.measure // 3
+    path = Path(args.workdir or tempfile.mkdtemp(prefix="dedupe-ab-")) / "ab.db"
+    for suffix in ("", "-wal", "-shm"):
+        if os.path.exists(str(path) + suffix):
+            os.remove(str(path) + suffix)
+    shutil.copyfile(args.template, path)
+    docs = make_stream(3 * n)
+    flt = StreamFilter(f"sqlite:///{path}")
+    flt.sign(docs[:10])
+    t = time.perf_counter()
+    signed = [s for i in range(0, len(docs), 64) for s in flt.sign(docs[i:i + 64])]
+    feat = len(docs) / (time.perf_counter() - t)
+    lat = []
+    t0 = time.perf_counter()
+    for s in signed[:n]:
+        t = time.perf_counter()
+        flt.check_and_add_signed([s])
+        lat.append(time.perf_counter() - t)
+    single = n / (time.perf_counter() - t0)
+    t0 = time.perf_counter()
+    for i in range(n, 2 * n, 64):
+        flt.check_and_add_signed(signed[i:min(i + 64, 2 * n)])
+    batched = n / (time.perf_counter() - t0)
+    t0 = time.perf_counter()
+    for i in range(2 * n, 3 * n, 64):
+        flt.check_and_add_many(docs[i:i + 64])
+    e2e = n / (time.perf_counter() - t0)
+    flt.close()
+    label = "this tree" if CODE == ROOT else str(CODE)
+    print(f"baseline: {label}: featurise+sign {feat:,.0f} docs/s | 1 doc/transaction {single:,.0f} docs/s "
+          f"(p50 {pct(lat, 50) * 1e3:.2f} ms, p99 {pct(lat, 99) * 1e3:.2f} ms) | 64 docs/transaction "
+          f"{batched:,.0f} docs/s | end to end {e2e:,.0f} docs/s", flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--docs", type=int, default=1_000_000, help="documents in the SQLite index before measuring")
@@ -344,8 +386,25 @@ def main():
     ap.add_argument("--template", default=None,
                     help="copy this pre-filled SQLite index (same --docs, made by an earlier run's fill) "
                          "instead of filling one")
+    ap.add_argument("--baseline", default=None, metavar="DIR",
+                    help="before the other phases, compare the SQLite figures of the dedupe package in DIR "
+                         "(e.g. `git archive 8f07eb0 dedupe | tar -x -C DIR`) with this tree's, each on a copy "
+                         "of --template and the same --measure stream, one after the other")
+    ap.add_argument("--ab-code", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
     backends = set(args.backend.split(","))
+    if args.ab_code:
+        ab_phase(args)
+        return
+    if args.baseline:
+        if not args.template:
+            ap.error("--baseline needs --template (a pre-filled index both versions start from)")
+        import subprocess
+
+        for code in (args.baseline, str(ROOT)):
+            cmd = [sys.executable, __file__, "--ab-code", code, "--template", args.template,
+                   "--measure", str(args.measure)] + (["--workdir", args.workdir] if args.workdir else [])
+            subprocess.run(cmd, check=True)
 
     if args.reuse:
         docs = make_stream(args.measure, synthetic_seed=int(time.time()), tag=f"run{int(time.time())}-")
