@@ -370,7 +370,8 @@ def test_batched_estimates_equal_the_reference_functions():
         b = np.unique(rng.choice(pool, rng.integers(0, 60)))[:RARE_K]
         na = len(a) + int(rng.integers(0, 3)) * int(rng.integers(0, 40))
         nb = len(b) + int(rng.integers(0, 3)) * int(rng.integers(0, 40))
-        assert _rare_overlap_sets(set(a.tolist()), len(a), na, tuple(b.tolist()), nb) == _rare_overlap(a, na, b, nb)
+        got = _rare_overlap_sets(set(a.tolist()), len(a), na, tuple(b.tolist()), nb)
+        assert got == _rare_overlap(a, na, b, nb)
         x = rng.integers(0, 256, 128).astype(np.uint8)
         y = np.where(rng.random(128) < rng.random(), x, rng.integers(0, 256, 128)).astype(np.uint8)
         n1, n2 = int(rng.integers(0, 500)), int(rng.integers(0, 500))

@@ -20,8 +20,9 @@ it once.  ``check_and_add_many`` does a batch in two round trips: one script rea
 bucket of the batch, the batch is judged in order in Python, and one script stores the admitted
 documents in order, each under the same condition (id unknown, no bucket member its judge did
 not see), stopping at the first that fails; the verdicts before it stand and the rest is read and
-judged again.  Bucket keys travel to the scripts as one binary argument per document.  Scripts name bucket keys they compute, so use a single Redis (or one Cluster slot via
-a ``{tag}`` prefix), not a sharded Cluster keyspace.
+judged again.  Bucket keys travel to the batch scripts as one binary argument per document and
+the scripts name the bucket keys they compute, so use a single Redis (or one Cluster slot via a
+``{tag}`` prefix), not a sharded Cluster keyspace.
 """
 
 from __future__ import annotations

@@ -19,8 +19,10 @@ a bucket with any document of the batch) and two writes (``executemany`` of the 
 the bucket rows, sorted by key), whatever its size; it is judged in order in between
 (:func:`~dedupe.index.store.judge_batch`).  What bounds the speed is the bucket rows: 47 per
 document at random keys, so each admitted document dirties ~47 B-tree pages that the commit
-writes to the WAL and the checkpoint copies back (~190 KB of page writes per document).  ``synchronous=NORMAL``: a killed process (even SIGKILL)
-never corrupts the file or loses a committed transaction; a power cut may lose the last ones.
+writes to the WAL and the checkpoint copies back (~190 KB of page writes per document).
+
+``synchronous=NORMAL``: a killed process (even SIGKILL) never corrupts the file or loses a
+committed transaction; a power cut may lose the last ones.
 """
 
 from __future__ import annotations
@@ -182,7 +184,8 @@ class SQLiteStore(IndexStore):
 
     def _read(self, ids: list[str], keys: list[np.ndarray]):
         """One read for a whole batch: ``({id: (num, Entry)}, {key: [Entry...]})`` for the given
-        ids and every bucket key of ``keys`` (three queries, whatever the batch size)."""
+        ids and every bucket key of ``keys`` (two queries, whatever the batch size; more only
+        beyond 900 ids or keys)."""
         known: dict[str, tuple[int, Entry]] = {}
         for num, doc_id, ts, kb, payload in self._select(
                 "SELECT num, id, ts, keys, payload FROM docs WHERE id IN ({marks})", list(dict.fromkeys(ids))):

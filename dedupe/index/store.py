@@ -167,7 +167,6 @@ class Judged:
     entry: Entry
     verdict: object
     seen: list[str]
-    replaces: bool  # admitted while an entry with its id was stored before the batch
 
 
 def judge_batch(entries: Sequence[Entry], judge: Judge, known: dict[str, Entry],
@@ -178,16 +177,17 @@ def judge_batch(entries: Sequence[Entry], judge: Judge, known: dict[str, Entry],
 
     ``known`` maps the batch's ids to their stored entries (absent: not stored) and ``members``
     maps each of the batch's bucket keys to the stored entries in that bucket (or ``candidates``
-    gives, per entry, the stored entries sharing a bucket with it), read once for the whole batch.  Each entry sees the entry stored under its id (or admitted earlier in the
-    batch) and the candidates sharing a bucket with it (sorted by id, itself excluded), exactly
-    what :meth:`IndexStore.check_and_add` would show it one entry at a time.
+    gives, per entry, the stored entries sharing a bucket with it), read once for the whole
+    batch.  Each entry sees the entry stored under its id (or admitted earlier in the batch) and
+    the candidates sharing a bucket with it (sorted by id, itself excluded), exactly what
+    :meth:`IndexStore.check_and_add` would show it one entry at a time.
     """
     added: dict[str, Entry] = {}
     added_keys: dict[str, list[int]] = {}
     added_members: dict[int, dict[str, Entry]] = {}
     out: list[Judged] = []
     for e in entries:
-        keys = list(dict.fromkeys(k for k in e.keys.tolist() if k))
+        keys = list(dict.fromkeys(k for k in np.asarray(e.keys, dtype=np.uint32).tolist() if k))
         prior = added.get(e.id)
         k = prior if prior is not None else known.get(e.id)
         cands: dict[str, Entry] = {}
@@ -207,7 +207,7 @@ def judge_batch(entries: Sequence[Entry], judge: Judge, known: dict[str, Entry],
         ordered = [cands[i] for i in sorted(cands)]
         verdict = judge(e, k, ordered)
         admit = bool(verdict.admit)
-        out.append(Judged(e, verdict, list(cands) if admit else [], admit and known.get(e.id) is not None))
+        out.append(Judged(e, verdict, list(cands) if admit else []))
         if admit:
             if prior is not None:
                 for key in added_keys[e.id]:
