@@ -376,3 +376,20 @@ def test_batched_estimates_equal_the_reference_functions():
         y = np.where(rng.random(128) < rng.random(), x, rng.integers(0, 256, 128)).astype(np.uint8)
         n1, n2 = int(rng.integers(0, 500)), int(rng.integers(0, 500))
         assert _estimate_from_equal(int((x == y).sum()), 128, n1, n2) == _estimate(x, y, n1, n2)
+
+
+def test_check_and_add_stream_with_worker_processes_gives_the_same_verdicts(tmp_path):
+    """Featurising in worker processes (ahead of the index) changes nothing: same verdicts, in
+    order, as check_and_add_many on the same batches; dateless documents get this process's clock."""
+    docs = stream(40, seed=5)
+    docs.append(Document(docs[0].id, docs[0].text))  # same id again, in a later batch
+    with StreamFilter("memory://", clock=lambda: 1_700_000_000) as ref:
+        expected = [v for i in range(0, len(docs), 6) for v in ref.check_and_add_many(docs[i:i + 6])]
+    assert sum(v.decision == "drop" for v in expected) >= 10
+    with StreamFilter(f"sqlite:///{tmp_path / 'w.db'}", clock=lambda: 1_700_000_000) as f:
+        got = list(f.check_and_add_stream(iter(docs), batch=6, workers=2))
+        assert [d.id for d, _ in got] == [d.id for d in docs]
+        assert [v for _, v in got] == expected
+        assert f.store.get(docs[0].id).ts == 1_700_000_000
+    with StreamFilter("memory://", clock=lambda: 1_700_000_000) as f:
+        assert [v for _, v in f.check_and_add_stream(docs, batch=6)] == expected

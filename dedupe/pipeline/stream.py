@@ -34,13 +34,14 @@ Everything is decided here, not in the backends, so verdicts are identical on ev
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 import struct
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -373,6 +374,62 @@ class StreamFilter:
         self._maybe_evict(len(signed))
         return [o.verdict for o in outcomes]
 
+    def check_and_add_stream(self, docs: Iterable[Document], batch: int = 64,
+                             workers: int = 0) -> Iterator[tuple[Document, FilterVerdict]]:
+        """``(doc, verdict)`` for a stream of documents, in order, checked and added in batches
+        (:meth:`check_and_add_many`; the same verdicts).  With ``workers > 0`` the featurising
+        and signing run in that many worker processes, up to ``2 * workers`` batches ahead of the
+        index, so featurising overlaps the index transactions (the stream is read lazily; a
+        document without a date gets its insertion time from this process's clock)."""
+        if workers <= 0:
+            chunk: list[Document] = []
+            for doc in docs:
+                chunk.append(doc)
+                if len(chunk) >= batch:
+                    yield from zip(chunk, self.check_and_add_many(chunk))
+                    chunk = []
+            if chunk:
+                yield from zip(chunk, self.check_and_add_many(chunk))
+            return
+        import multiprocessing
+        from collections import deque
+        from concurrent.futures import ProcessPoolExecutor
+
+        ctx = multiprocessing.get_context("spawn")  # no fork of this process's threads/connections
+        with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_worker_init,
+                                 initargs=(self.config,)) as pool:
+            pending: deque = deque()
+
+            def submit(chunk):
+                pending.append((chunk, pool.submit(_worker_sign, chunk)))
+
+            def finish():
+                chunk, future = pending.popleft()
+                return zip(chunk, self._check_and_add_presigned(chunk, future.result()))
+
+            chunk = []
+            for doc in docs:
+                chunk.append(doc)
+                if len(chunk) >= batch:
+                    submit(chunk)
+                    chunk = []
+                    if len(pending) > 2 * workers:
+                        yield from finish()
+            if chunk:
+                submit(chunk)
+            while pending:
+                yield from finish()
+
+    def _check_and_add_presigned(self, docs: Sequence[Document], signed: list[_Signed]) -> list[FilterVerdict]:
+        """:meth:`check_and_add_many` for documents a worker signed (insertion times restamped)."""
+        now = int(self.clock())
+        signed = [s if parse_date(d.date) is not None else
+                  dataclasses.replace(s, entry=dataclasses.replace(s.entry, ts=now))
+                  for d, s in zip(docs, signed)]
+        if len({s.entry.id for s in signed}) != len(signed):
+            return [v for s in signed for v in self.check_and_add_signed([s])]
+        return self.check_and_add_signed(signed)
+
     def add(self, docs: Iterable[Document], batch: int = 500) -> int:
         """Index documents without checking them (seeding an index from an archive)."""
         n = 0
@@ -412,6 +469,18 @@ class StreamFilter:
 
     def __exit__(self, *exc):
         self.close()
+
+
+_WORKER: "StreamFilter | None" = None
+
+
+def _worker_init(config: Config) -> None:
+    global _WORKER
+    _WORKER = StreamFilter("memory://", config)
+
+
+def _worker_sign(docs: list[Document]) -> list[_Signed]:
+    return _WORKER.sign(docs)
 
 
 __all__ = ["StreamFilter", "Verdict", "FilterVerdict", "parse_window", "parse_date", "filter_lsh",
