@@ -56,11 +56,6 @@ def path_of(url: str) -> str:
     return url[len("sqlite:///"):]
 
 
-def _unsigned_unique(keys: np.ndarray) -> list[int]:
-    k = np.unique(np.asarray(keys, dtype=np.uint32))
-    return k[k != 0].tolist()
-
-
 def _signed(keys: np.ndarray) -> list[int]:
     """Unique non-zero uint32 keys as signed int32 Python ints (4 bytes each in SQLite)."""
     k = np.unique(np.asarray(keys, dtype=np.uint32))
@@ -183,51 +178,63 @@ class SQLiteStore(IndexStore):
         return rows
 
     def _read(self, ids: list[str], keys: list[np.ndarray]):
-        """One read for a whole batch: ``({id: (num, Entry)}, {key: [Entry...]})`` for the given
-        ids and every bucket key of ``keys`` (two queries, whatever the batch size; more only
-        beyond 900 ids or keys)."""
+        """One read for a whole batch: ``({id: (num, Entry)}, [[Entry...] per item])``: the stored
+        entries under ``ids`` and, for each item, the stored entries sharing one of its ``keys``
+        (two queries, whatever the batch size; more only beyond 900 ids or keys).  Which stored
+        entry shares a bucket with which item is worked out with numpy from the keys stored with
+        each entry, not with a Python loop per key."""
         known: dict[str, tuple[int, Entry]] = {}
         for num, doc_id, ts, kb, payload in self._select(
                 "SELECT num, id, ts, keys, payload FROM docs WHERE id IN ({marks})", list(dict.fromkeys(ids))):
             known[doc_id] = (num, Entry(doc_id, ts, np.frombuffer(kb, "<u4"), payload))
-        members: dict[int, list[Entry]] = {}
-        allkeys = np.concatenate(keys) if keys else np.empty(0, np.uint32)
-        skeys = _signed(allkeys)
-        if not skeys:
-            return known, members
-        # the documents sharing any bucket with the batch (one query per 900 keys), then their
-        # own keys (stored with them) say which of the batch's buckets each one is in
+        per_item: list[list[Entry]] = [[] for _ in keys]
+        mine = [np.unique(np.asarray(k, dtype=np.uint32)) for k in keys]
+        mine = [k[k != 0] for k in mine]
+        item_keys = np.concatenate(mine) if mine else np.empty(0, np.uint32)
+        if not len(item_keys):
+            return known, per_item
+        skeys = np.unique(item_keys).view(np.int32).tolist()
         rows = self._select("SELECT num, id, ts, keys, payload FROM docs WHERE num IN "
                             "(SELECT num FROM buckets WHERE key IN ({marks}))", skeys)
         if not rows:
-            return known, members
-        wanted = set(np.asarray(skeys, dtype=np.int32).view(np.uint32).tolist())
-        seen: set[int] = set()
+            return known, per_item
+        stored: list[Entry] = []
+        nums: set[int] = set()
         for num, doc_id, ts, kb, payload in rows:
-            if num in seen:
-                continue
-            seen.add(num)
-            ks = np.frombuffer(kb, "<u4")
-            e = Entry(doc_id, ts, ks, payload)
-            for k in ks.tolist():
-                if k in wanted:
-                    members.setdefault(k, []).append(e)
-        return known, members
+            if num not in nums:  # (the same document can come back from two chunks)
+                nums.add(num)
+                stored.append(Entry(doc_id, ts, np.frombuffer(kb, "<u4"), payload))
+        # join (key, item) with (key, stored entry) on the key
+        item_of = np.repeat(np.arange(len(mine)), [len(k) for k in mine])
+        order = np.argsort(item_keys, kind="stable")
+        item_keys, item_of = item_keys[order], item_of[order]
+        their = [np.asarray(e.keys, dtype=np.uint32) for e in stored]
+        stored_keys = np.concatenate(their)
+        stored_of = np.repeat(np.arange(len(stored)), [len(k) for k in their])
+        lo = np.searchsorted(item_keys, stored_keys, side="left")
+        hi = np.searchsorted(item_keys, stored_keys, side="right")
+        counts = hi - lo
+        hit = counts > 0
+        lo, counts, stored_of = lo[hit], counts[hit], stored_of[hit]
+        if not len(lo):
+            return known, per_item
+        ends = np.cumsum(counts)
+        pos = np.arange(int(ends[-1])) + np.repeat(lo - (ends - counts), counts)
+        pairs = np.unique(item_of[pos].astype(np.int64) * len(stored) + np.repeat(stored_of, counts))
+        for item, j in zip((pairs // len(stored)).tolist(), (pairs % len(stored)).tolist()):
+            per_item[item].append(stored[j])
+        return known, per_item
 
     def _lookup(self, doc_id: str, keys) -> tuple[Entry | None, list[Entry]]:
         return self._lookup_many([(doc_id, keys)])[0]
 
     def _lookup_many(self, items) -> list[tuple[Entry | None, list[Entry]]]:
-        known, members = self._read([i for i, _ in items], [np.asarray(k, np.uint32) for _, k in items])
+        known, per_item = self._read([i for i, _ in items], [k for _, k in items])
         out = []
-        for doc_id, keys in items:
-            cands: dict[str, Entry] = {}
-            for k in _unsigned_unique(keys):
-                for e in members.get(k, ()):
-                    cands[e.id] = e
-            cands.pop(doc_id, None)
+        for (doc_id, _), cands in zip(items, per_item):
             k = known.get(doc_id)
-            out.append((None if k is None else k[1], [cands[i] for i in sorted(cands)]))
+            out.append((None if k is None else k[1], sorted((c for c in cands if c.id != doc_id),
+                                                            key=lambda c: c.id)))
         return out
 
     def _insert(self, entries: list[Entry]) -> None:
@@ -300,8 +307,8 @@ class SQLiteStore(IndexStore):
         entries = list(entries)
 
         def run():
-            known, members = self._read([e.id for e in entries], [e.keys for e in entries])
-            judged = judge_batch(entries, judge, {i: k[1] for i, k in known.items()}, members)
+            known, per_entry = self._read([e.id for e in entries], [e.keys for e in entries])
+            judged = judge_batch(entries, judge, {i: k[1] for i, k in known.items()}, candidates=per_entry)
             admitted: dict[str, Entry] = {}
             for j in judged:
                 if j.verdict.admit:
