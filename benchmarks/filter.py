@@ -10,11 +10,19 @@ What it does:
    (timed: the per-document cost of normalising, shingling and MinHash, the same on every backend);
 2. SQLite: fills a fresh index with ``--docs`` unrelated documents (random bucket keys and
    signatures, inserted in random key order like real traffic; not timed), then times
-   check-and-add of the stream one document per transaction (latency p50/p99, docs/s) and in
-   batches of 64 (docs/s), and reports the file size per indexed document;
+   check-and-add of a third of the stream one document per transaction (latency p50/p99,
+   docs/s), a third in batches of 64 (docs/s), and the last third end to end (featurise, sign and
+   check-and-add in batches of 64, what `dedupe filter` does; with ``--workers N`` half of it with
+   featurising in N worker processes), and reports the file size per indexed document
+   (``--template FILE`` copies a pre-filled index instead of filling);
 3. Redis: fills ``--redis-docs`` documents, then runs 2 worker processes that send the same
-   stories at the same time (ids differ per worker) and counts documents admitted twice;
+   stories at the same time (ids differ per worker), one document per call and then 64 per call,
+   and counts documents admitted twice;
 4. checks that memory, SQLite and Redis give identical verdicts on the same stream.
+
+``--baseline DIR --template FILE`` first runs the SQLite phases for an older dedupe (in DIR) and
+for this tree, one after the other on copies of the same pre-filled index: a before/after ratio
+measured under the same machine load.
 
 Targets from the issue (for comparison, not asserted): SQLite with 1,000,000 documents
 >= 3,000 docs/s, p99 <= 5 ms, <= 1.5 KB/doc; Redis >= 2,000 docs/s with 2 workers, 0 admitted twice.
@@ -28,6 +36,7 @@ import glob
 import multiprocessing as mp
 import os
 import random
+import shutil
 import sqlite3
 import sys
 import tempfile
@@ -38,11 +47,18 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+# --ab-code DIR (internal, see --baseline): measure the dedupe package found in DIR instead
+CODE = Path(sys.argv[sys.argv.index("--ab-code") + 1]).resolve() if "--ab-code" in sys.argv else ROOT
+sys.path.insert(0, str(CODE))
 
 from dedupe.index.store import Entry  # noqa: E402
 from dedupe.model import Document  # noqa: E402
 from dedupe.pipeline.stream import _HEAD, RARE_K, StreamFilter  # noqa: E402
+
+
+def bbc_files() -> list[str]:
+    """The BBC News articles of the shared data directory (empty when it is absent)."""
+    return sorted(glob.glob(str(ROOT.parent / "shared" / "data" / "bbc-news" / "bbc" / "*" / "*.txt")))
 
 
 def corpus_texts(synthetic_seed: int | None = None) -> list[str]:
@@ -50,7 +66,7 @@ def corpus_texts(synthetic_seed: int | None = None) -> list[str]:
         rng = random.Random(synthetic_seed)
         vocab = [f"w{i}" for i in range(20000)]
         return [" ".join(rng.choice(vocab) for _ in range(350)) for _ in range(2000)]
-    files = sorted(glob.glob(str(ROOT.parent / "shared" / "data" / "bbc-news" / "bbc" / "*" / "*.txt")))
+    files = bbc_files()
     texts = []
     for f in files:
         data = Path(f).read_bytes()
@@ -151,7 +167,7 @@ def pct(values, q):
     return float(np.percentile(np.asarray(values), q)) if len(values) else float("nan")
 
 
-def bench_sqlite(args, signed, n_keys, num_perm):
+def bench_sqlite(args, docs, signed, n_keys, num_perm):
     workdir = Path(args.workdir or tempfile.mkdtemp(prefix="dedupe-bench-"))
     path = workdir / f"filter-{args.docs}.db"
     url = f"sqlite:///{path}"
@@ -160,39 +176,70 @@ def bench_sqlite(args, signed, n_keys, num_perm):
         for suffix in ("", "-wal", "-shm"):
             if os.path.exists(str(path) + suffix):
                 os.remove(str(path) + suffix)
-        StreamFilter(url).close()
         t = time.perf_counter()
-        fill_sqlite(str(path), random_entries(args.docs, n_keys, num_perm))
-        print(f"sqlite: filled {args.docs:,} documents in {time.perf_counter() - t:.0f} s (setup, not a figure)")
+        if args.template:
+            shutil.copyfile(args.template, path)
+            print(f"sqlite: copied the pre-filled {args.template} in {time.perf_counter() - t:.0f} s (setup)")
+        else:
+            StreamFilter(url).close()
+            fill_sqlite(str(path), random_entries(args.docs, n_keys, num_perm))
+            print(f"sqlite: filled {args.docs:,} documents in {time.perf_counter() - t:.0f} s (setup, not a figure)")
     flt = StreamFilter(url)
     base = flt.store.count()
-    half = len(signed) // 2
+    third = len(signed) // 3
     # one document per transaction: the latency a caller sees
     lat = []
     decisions = {"keep": 0, "drop": 0}
     t0 = time.perf_counter()
-    for s in signed[:half]:
+    for s in signed[:third]:
         t = time.perf_counter()
         v = flt.check_and_add_signed([s])[0]
         lat.append(time.perf_counter() - t)
         decisions[v.decision] += 1
-    single = half / (time.perf_counter() - t0)
-    # batches of 64 (what `dedupe filter` does)
+    single = third / (time.perf_counter() - t0)
+    # batches of 64 (what `dedupe filter` does), documents already signed
     t0 = time.perf_counter()
-    rest = signed[half:]
+    rest = signed[third:2 * third]
     for i in range(0, len(rest), 64):
         for v in flt.check_and_add_signed(rest[i:i + 64]):
             decisions[v.decision] += 1
     batched = len(rest) / (time.perf_counter() - t0)
-    flt.store._c.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    # end to end: featurise + sign + check-and-add, batches of 64 (StreamFilter.check_and_add_many)
+    t0 = time.perf_counter()
+    last = docs[2 * third:]
+    if args.workers:
+        last, pooled = last[:len(last) // 2], last[len(last) // 2:]
+    for i in range(0, len(last), 64):
+        for v in flt.check_and_add_many(last[i:i + 64]):
+            decisions[v.decision] += 1
+    e2e = len(last) / (time.perf_counter() - t0)
+    if args.workers:
+        # featurising in worker processes, ahead of the index; timed from the first verdict
+        # (worker start-up and the first batch's signing excluded), i.e. the steady state
+        first = None
+        for n, (_, v) in enumerate(flt.check_and_add_stream(pooled, batch=64, workers=args.workers)):
+            decisions[v.decision] += 1
+            if first is None:
+                first, skip = time.perf_counter(), n
+        pooled_rate = (len(pooled) - 1 - skip) / (time.perf_counter() - first)
     total = flt.store.count()
-    size = flt.store.file_bytes()
-    flt.close()
+    flt.close()  # stops the background checkpointer, so the TRUNCATE below is not refused as busy
+    conn = sqlite3.connect(str(path))
+    busy = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+    conn.close()
+    size = sum(os.path.getsize(str(path) + x) for x in ("", "-wal") if os.path.exists(str(path) + x))
+    if busy:
+        print("sqlite: (the WAL could not be truncated; the size below includes it)")
     print(f"sqlite: index of {base:,} -> {total:,} documents; stream verdicts: {decisions}")
     print(f"sqlite: check-and-add, 1 doc/transaction:  {single:8,.0f} docs/s   "
           f"p50 {pct(lat, 50) * 1e3:.2f} ms   p99 {pct(lat, 99) * 1e3:.2f} ms   max {max(lat) * 1e3:.1f} ms"
           f"   [target >= 3,000 docs/s, p99 <= 5 ms]")
     print(f"sqlite: check-and-add, 64 docs/transaction: {batched:8,.0f} docs/s")
+    print(f"sqlite: end to end in one process (featurise + sign + check-and-add, 64 docs/transaction): "
+          f"{e2e:8,.0f} docs/s")
+    if args.workers:
+        print(f"sqlite: end to end, featurising in {args.workers} worker process(es) "
+              f"(StreamFilter.check_and_add_stream): {pooled_rate:8,.0f} docs/s")
     print(f"sqlite: index size {size / 1e6:,.1f} MB = {size / total:,.0f} bytes/doc   [target <= 1,536 bytes/doc]")
     if args.compact:
         t = time.perf_counter()
@@ -205,7 +252,7 @@ def bench_sqlite(args, signed, n_keys, num_perm):
     return single, batched
 
 
-def _redis_worker(url, signed, worker, barrier, queue):
+def _redis_worker(url, signed, worker, barrier, queue, batch=1):
     flt = StreamFilter(url)
     mine = []
     for s in signed:  # the same stories as the other worker, under this worker's ids
@@ -214,9 +261,10 @@ def _redis_worker(url, signed, worker, barrier, queue):
     barrier.wait()
     t = time.perf_counter()
     out = []
-    for s in mine:
-        v = flt.check_and_add_signed([s])[0]
-        out.append((s.entry.id.rsplit("@", 1)[0], v.decision))
+    for i in range(0, len(mine), batch):
+        part = mine[i:i + batch]
+        for s, v in zip(part, flt.check_and_add_signed(part)):
+            out.append((s.entry.id.rsplit("@", 1)[0], v.decision))
     queue.put((time.perf_counter() - t, out))
     flt.close()
 
@@ -238,29 +286,41 @@ def bench_redis(args, signed, n_keys, num_perm):
             flt.store.add_many(random_entries(args.redis_docs, n_keys, num_perm, seed=2))
             print(f"redis: filled {args.redis_docs:,} documents in {time.perf_counter() - t:.0f} s (setup)")
         ctx = mp.get_context("fork")
-        barrier, queue = ctx.Barrier(3), ctx.Queue()
-        procs = [ctx.Process(target=_redis_worker, args=(url, signed, w, barrier, queue)) for w in range(2)]
-        for p in procs:
-            p.start()
-        barrier.wait()
-        t0 = time.perf_counter()
-        results = [queue.get() for _ in procs]
-        wall = time.perf_counter() - t0
-        for p in procs:
-            p.join()
-        kept: dict[str, int] = {}
-        for _, out in results:
-            for story, decision in out:
-                kept[story] = kept.get(story, 0) + (decision == "keep")
-        twice = sum(1 for c in kept.values() if c > 1)
-        never = sum(1 for c in kept.values() if c == 0)
-        n = sum(len(out) for _, out in results)
-        print(f"redis: 2 workers x {len(signed):,} docs (same stories, same time): {n / wall:8,.0f} docs/s "
-              f"total; admitted twice: {twice}; stories admitted once: {len(kept) - never - twice}; "
-              f"dropped by both (copies): {never}   [target >= 2,000 docs/s, 0 twice]")
+        for batch in (1, 64):
+            # each batch size on its own stories (a fresh tag), so the second run is not all copies
+            run = [dataclasses.replace(s, entry=dataclasses.replace(s.entry, id=f"b{batch}-{s.entry.id}"))
+                   for s in signed]
+            barrier, queue = ctx.Barrier(3), ctx.Queue()
+            procs = [ctx.Process(target=_redis_worker, args=(url, run, w, barrier, queue, batch))
+                     for w in range(2)]
+            for p in procs:
+                p.start()
+            barrier.wait()
+            t0 = time.perf_counter()
+            results = [queue.get() for _ in procs]
+            wall = time.perf_counter() - t0
+            for p in procs:
+                p.join()
+            kept: dict[str, int] = {}
+            for _, out in results:
+                for story, decision in out:
+                    kept[story] = kept.get(story, 0) + (decision == "keep")
+            twice = sum(1 for c in kept.values() if c > 1)
+            never = sum(1 for c in kept.values() if c == 0)
+            n = sum(len(out) for _, out in results)
+            print(f"redis: 2 workers x {len(run):,} docs, {batch} per call (same stories, same time): "
+                  f"{n / wall:8,.0f} docs/s total; admitted twice: {twice}; stories admitted once: "
+                  f"{len(kept) - never - twice}; dropped by both (copies): {never}   "
+                  f"[target >= 2,000 docs/s, 0 twice]")
+            flt.store.remove(i for i in list(_ids_of(flt.store)) if i.startswith(f"b{batch}-"))
     finally:
         flt.store.drop_all()
         flt.close()
+
+
+def _ids_of(store):
+    """Every id in a Redis index (to clear one run's documents before the next)."""
+    return [k.decode("utf-8") for k in store.r.hkeys(store._docs)]
 
 
 def bench_agreement(args, docs):
@@ -290,6 +350,42 @@ def bench_agreement(args, docs):
           + ("   IDENTICAL" if all(n == len(docs) for n in same.values()) else "   DIFFERENT"))
 
 
+def ab_phase(args):
+    """One line of the --baseline comparison for the code in --ab-code (run in a subprocess)."""
+    n = args.measure // 3
+    path = Path(args.workdir or tempfile.mkdtemp(prefix="dedupe-ab-")) / "ab.db"
+    for suffix in ("", "-wal", "-shm"):
+        if os.path.exists(str(path) + suffix):
+            os.remove(str(path) + suffix)
+    shutil.copyfile(args.template, path)
+    docs = make_stream(3 * n)
+    flt = StreamFilter(f"sqlite:///{path}")
+    flt.sign(docs[:10])
+    t = time.perf_counter()
+    signed = [s for i in range(0, len(docs), 64) for s in flt.sign(docs[i:i + 64])]
+    feat = len(docs) / (time.perf_counter() - t)
+    lat = []
+    t0 = time.perf_counter()
+    for s in signed[:n]:
+        t = time.perf_counter()
+        flt.check_and_add_signed([s])
+        lat.append(time.perf_counter() - t)
+    single = n / (time.perf_counter() - t0)
+    t0 = time.perf_counter()
+    for i in range(n, 2 * n, 64):
+        flt.check_and_add_signed(signed[i:min(i + 64, 2 * n)])
+    batched = n / (time.perf_counter() - t0)
+    t0 = time.perf_counter()
+    for i in range(2 * n, 3 * n, 64):
+        flt.check_and_add_many(docs[i:i + 64])
+    e2e = n / (time.perf_counter() - t0)
+    flt.close()
+    label = "this tree" if CODE == ROOT else str(CODE)
+    print(f"baseline: {label}: featurise+sign {feat:,.0f} docs/s | 1 doc/transaction {single:,.0f} docs/s "
+          f"(p50 {pct(lat, 50) * 1e3:.2f} ms, p99 {pct(lat, 99) * 1e3:.2f} ms) | 64 docs/transaction "
+          f"{batched:,.0f} docs/s | end to end {e2e:,.0f} docs/s", flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--docs", type=int, default=1_000_000, help="documents in the SQLite index before measuring")
@@ -302,8 +398,31 @@ def main():
                     help="reuse an SQLite file of the same --docs in --workdir (the stream is then synthetic "
                          "text under fresh ids, since the corpus stream is already indexed)")
     ap.add_argument("--compact", action="store_true", help="also measure the size after VACUUM")
+    ap.add_argument("--template", default=None,
+                    help="copy this pre-filled SQLite index (same --docs, made by an earlier run's fill) "
+                         "instead of filling one")
+    ap.add_argument("--baseline", default=None, metavar="DIR",
+                    help="before the other phases, compare the SQLite figures of the dedupe package in DIR "
+                         "(e.g. `git archive 8f07eb0 dedupe | tar -x -C DIR`) with this tree's, each on a copy "
+                         "of --template and the same --measure stream, one after the other")
+    ap.add_argument("--workers", type=int, default=0,
+                    help="also measure end to end with featurising in this many worker processes "
+                         "(on half of the end-to-end third of the stream)")
+    ap.add_argument("--ab-code", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
     backends = set(args.backend.split(","))
+    if args.ab_code:
+        ab_phase(args)
+        return
+    if args.baseline:
+        if not args.template:
+            ap.error("--baseline needs --template (a pre-filled index both versions start from)")
+        import subprocess
+
+        for code in (args.baseline, str(ROOT)):
+            cmd = [sys.executable, __file__, "--ab-code", code, "--template", args.template,
+                   "--measure", str(args.measure)] + (["--workdir", args.workdir] if args.workdir else [])
+            subprocess.run(cmd, check=True)
 
     if args.reuse:
         docs = make_stream(args.measure, synthetic_seed=int(time.time()), tag=f"run{int(time.time())}-")
@@ -322,9 +441,7 @@ def main():
     print(f"stream: {len(docs):,} docs; featurise+sign (normalise, shingle, 3 MinHash views): {feat:,.0f} docs/s "
           f"per process; {n_keys} bucket keys and {payload:.0f} payload bytes per doc (mean)")
     if "sqlite" in backends:
-        single, batched = bench_sqlite(args, signed, n_keys, num_perm)
-        e2e = 1 / (1 / feat + 1 / batched)
-        print(f"sqlite: end to end in one process (featurise + check-and-add, batches of 64): {e2e:,.0f} docs/s")
+        bench_sqlite(args, docs, signed, n_keys, num_perm)
     if "redis" in backends:
         bench_redis(args, signed, n_keys, num_perm)
     if "agree" in backends:

@@ -192,6 +192,35 @@ def test_concurrent_check_and_add_admits_once(url):
         s.close()
 
 
+def test_concurrent_batches_admit_each_story_once(url):
+    """Four threads send the same stories in batches (the batched read-judge-write path): each
+    story is admitted once, and a batch still sees its own earlier documents."""
+    open_index(url, "fp", SETTINGS).close()
+    stores = [open_index(url, "fp", SETTINGS) for _ in range(4)]
+    barrier = threading.Barrier(len(stores))
+    results: list = []
+
+    def work(store, n):
+        for round_ in range(3):
+            stories = range(round_ * 12, round_ * 12 + 12)
+            barrier.wait()
+            for lo in range(0, 12, 4):
+                batch = [entry(f"s{s}-w{n}", [s + 1, 1000 + s]) for s in list(stories)[lo:lo + 4]]
+                # a copy of the batch's first story inside the batch: never admitted
+                batch.append(entry(f"s{stories[lo]}-w{n}-copy", [stories[lo] + 1]))
+                results.extend(v.admit for v in store.check_and_add_many(batch, admit_if_alone))
+
+    threads = [threading.Thread(target=work, args=(s, n)) for n, s in enumerate(stores)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sum(results) == 36 and len(results) == 4 * 3 * 3 * 5
+    assert stores[0].count() == 36
+    for s in stores:
+        s.close()
+
+
 def test_unknown_scheme_and_bad_paths(tmp_path):
     with pytest.raises(ConfigError, match="unknown index URL"):
         open_index("postgres://x", "fp", SETTINGS)

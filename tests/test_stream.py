@@ -240,18 +240,19 @@ def test_sigkill_and_run_again_loses_nothing_and_admits_nothing_twice(tmp_path):
 
 # -- two workers, same stories, same moment ------------------------------------------------------
 
-def _race_worker(url, n, texts, barrier, queue):
+def _race_worker(url, n, texts, barrier, queue, batch=1):
     f = StreamFilter(url)
     out = []
-    for story, text in enumerate(texts):
+    for lo in range(0, len(texts), batch):
         barrier.wait()
-        out.append((story, f.check_and_add(Document(f"s{story}-w{n}", text)).decision))
+        docs = [Document(f"s{story}-w{n}", texts[story]) for story in range(lo, min(lo + batch, len(texts)))]
+        out.extend((lo + i, v.decision) for i, v in enumerate(f.check_and_add_many(docs)))
     f.close()
     queue.put(out)
 
 
-@pytest.mark.parametrize("backend", ["sqlite", "redis"])
-def test_two_workers_racing_admit_each_story_once(backend, tmp_path):
+@pytest.mark.parametrize("backend,batch", [("sqlite", 1), ("redis", 1), ("sqlite", 5), ("redis", 5)])
+def test_two_workers_racing_admit_each_story_once(backend, batch, tmp_path):
     if backend == "redis":
         redis_or_skip()
         sep = "&" if "?" in REDIS_URL else "?"
@@ -262,7 +263,7 @@ def test_two_workers_racing_admit_each_story_once(backend, tmp_path):
     texts = [article(500 + i, words=80) for i in range(25)]
     ctx = mp.get_context("fork")
     barrier, queue = ctx.Barrier(2), ctx.Queue()
-    procs = [ctx.Process(target=_race_worker, args=(url, n, texts, barrier, queue)) for n in range(2)]
+    procs = [ctx.Process(target=_race_worker, args=(url, n, texts, barrier, queue, batch)) for n in range(2)]
     for p in procs:
         p.start()
     results = [queue.get(timeout=120) for _ in procs]
@@ -310,3 +311,85 @@ def test_filter_finds_the_labelled_copies_in_the_samples():
     assert copies >= 6
     assert found >= copies - 2, (found, copies)
     assert false == 0
+
+
+# -- the throughput work must not change a single verdict ----------------------------------------
+
+GOLDEN = ROOT / "tests" / "fixtures" / "filter_verdicts.json"
+
+
+def _golden_streams():
+    sys.path.insert(0, str(ROOT / "tests" / "fixtures"))
+    try:
+        import make_filter_verdicts
+    finally:
+        sys.path.pop(0)
+    return make_filter_verdicts
+
+
+@pytest.mark.parametrize("backend", ["memory", "sqlite", "sqlite-one-by-one", "redis"])
+def test_verdicts_equal_the_stored_verdicts_of_the_previous_filter(backend, tmp_path):
+    """tests/fixtures/filter_verdicts.json holds the verdicts of the filter before the batched
+    read/judge/write path and the batched featuriser; every backend must still give exactly those."""
+    gen = _golden_streams()
+    golden = json.loads(GOLDEN.read_text())
+    streams = gen.streams()
+    if backend == "redis":
+        redis_or_skip()
+        sep = "&" if "?" in REDIS_URL else "?"
+        url = f"{REDIS_URL}{sep}prefix=dedupe-golden-{uuid.uuid4().hex}"
+    elif backend.startswith("sqlite"):
+        url = f"sqlite:///{tmp_path / 'golden.db'}"
+    else:
+        url = "memory://"
+    names = ["synthetic"] + (["bbc"] if "bbc" in streams and backend in ("sqlite", "redis") else [])
+    for name in names:
+        docs, batch = streams[name]
+        got = gen.verdicts(docs, 1 if backend == "sqlite-one-by-one" else batch, url + ("" if name == "synthetic"
+                                                                                      else "-bbc"))
+        assert len(got) == len(golden[name])
+        diff = [(g, w) for g, w in zip(got, golden[name]) if g != w]
+        assert not diff, f"{name}: {len(diff)} verdicts changed, first: {diff[0]}"
+        if backend == "redis":
+            with StreamFilter(url + ("" if name == "synthetic" else "-bbc")) as f:
+                f.store.drop_all()
+
+
+def test_batched_estimates_equal_the_reference_functions():
+    """The set-based rare-word overlap and the count-based b-bit estimate give the same floats as
+    the numpy reference functions they replace."""
+    import numpy as np
+
+    from dedupe.pipeline.stream import (RARE_K, _estimate, _estimate_from_equal, _rare_overlap,
+                                        _rare_overlap_sets)
+
+    rng = np.random.default_rng(3)
+    for _ in range(400):
+        pool = rng.integers(1, 400, size=80).astype(np.uint32)
+        a = np.unique(rng.choice(pool, rng.integers(0, 60)))[:RARE_K]
+        b = np.unique(rng.choice(pool, rng.integers(0, 60)))[:RARE_K]
+        na = len(a) + int(rng.integers(0, 3)) * int(rng.integers(0, 40))
+        nb = len(b) + int(rng.integers(0, 3)) * int(rng.integers(0, 40))
+        got = _rare_overlap_sets(set(a.tolist()), len(a), na, tuple(b.tolist()), nb)
+        assert got == _rare_overlap(a, na, b, nb)
+        x = rng.integers(0, 256, 128).astype(np.uint8)
+        y = np.where(rng.random(128) < rng.random(), x, rng.integers(0, 256, 128)).astype(np.uint8)
+        n1, n2 = int(rng.integers(0, 500)), int(rng.integers(0, 500))
+        assert _estimate_from_equal(int((x == y).sum()), 128, n1, n2) == _estimate(x, y, n1, n2)
+
+
+def test_check_and_add_stream_with_worker_processes_gives_the_same_verdicts(tmp_path):
+    """Featurising in worker processes (ahead of the index) changes nothing: same verdicts, in
+    order, as check_and_add_many on the same batches; dateless documents get this process's clock."""
+    docs = stream(40, seed=5)
+    docs.append(Document(docs[0].id, docs[0].text))  # same id again, in a later batch
+    with StreamFilter("memory://", clock=lambda: 1_700_000_000) as ref:
+        expected = [v for i in range(0, len(docs), 6) for v in ref.check_and_add_many(docs[i:i + 6])]
+    assert sum(v.decision == "drop" for v in expected) >= 10
+    with StreamFilter(f"sqlite:///{tmp_path / 'w.db'}", clock=lambda: 1_700_000_000) as f:
+        got = list(f.check_and_add_stream(iter(docs), batch=6, workers=2))
+        assert [d.id for d, _ in got] == [d.id for d in docs]
+        assert [v for _, v in got] == expected
+        assert f.store.get(docs[0].id).ts == 1_700_000_000
+    with StreamFilter("memory://", clock=lambda: 1_700_000_000) as f:
+        assert [v for _, v in f.check_and_add_stream(docs, batch=6)] == expected

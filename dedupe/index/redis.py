@@ -16,8 +16,13 @@ otherwise one Lua script reads the candidates, the filter judges them in
 Python, and a second Lua script stores the document only if none of its buckets gained a member
 and its id is still unknown in the meantime; otherwise it reads again and judges again.  Scripts
 run atomically on the server, so two workers sending the same new story at the same moment admit
-it once.  Scripts name bucket keys they compute, so use a single Redis (or one Cluster slot via
-a ``{tag}`` prefix), not a sharded Cluster keyspace.
+it once.  ``check_and_add_many`` does a batch in two round trips: one script reads every id and
+bucket of the batch, the batch is judged in order in Python, and one script stores the admitted
+documents in order, each under the same condition (id unknown, no bucket member its judge did
+not see), stopping at the first that fails; the verdicts before it stand and the rest is read and
+judged again.  Bucket keys travel to the batch scripts as one binary argument per document and
+the scripts name the bucket keys they compute, so use a single Redis (or one Cluster slot via a
+``{tag}`` prefix), not a sharded Cluster keyspace.
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 import numpy as np
 
 from dedupe.errors import BackendError, ConfigError
-from dedupe.index.store import Entry, IndexStore, _unique_keys, check_meta
+from dedupe.index.store import Entry, IndexStore, _unique_keys, check_meta, judge_batch
 
 _LOOKUP = """
 local seen, ids = {}, {}
@@ -61,6 +66,61 @@ for i = 3, #KEYS do redis.call('SADD', KEYS[i], ARGV[1]) end
 return 'ok'
 """
 
+_LOOKUP_MANY = """
+-- KEYS: the docs hash.  ARGV: key prefix, then per document: its id and its bucket keys (uint32
+-- LE, one string: packing thousands of key names per batch costs the client more than the
+-- script).  Returns per document its stored record (false when absent), the number of other ids
+-- sharing a bucket with it and those ids; then id, record of every one of them.
+local out, seen, ids = {}, {}, {}
+local prefix = ARGV[1]
+for a = 2, #ARGV, 2 do
+  local me, blob = ARGV[a], ARGV[a + 1]
+  out[#out + 1] = redis.call('HGET', KEYS[1], me)
+  local mine, list = {}, {}
+  for pos = 1, #blob, 4 do
+    local m = redis.call('SMEMBERS', string.format('%s:b:%08x', prefix, struct.unpack('<I4', blob, pos)))
+    for _, id in ipairs(m) do
+      if id ~= me and not mine[id] then mine[id] = true; list[#list + 1] = id end
+    end
+  end
+  out[#out + 1] = #list
+  for _, id in ipairs(list) do
+    out[#out + 1] = id
+    if not seen[id] then seen[id] = true; ids[#ids + 1] = id end
+  end
+end
+if #ids > 0 then
+  local recs = redis.call('HMGET', KEYS[1], unpack(ids))
+  for i = 1, #ids do out[#out + 1] = ids[i]; out[#out + 1] = recs[i] end
+end
+return out
+"""
+
+_COMMIT_MANY = """
+-- KEYS: docs hash, ts zset.  ARGV: key prefix, then per document: id, record, ts, its bucket keys
+-- (uint32 LE, one string), number of seen ids, the seen ids.
+-- Stores the documents in order and stops at the first whose id is known or one of whose buckets
+-- has a member its judge did not see (another worker got there first); returns how many it stored.
+local prefix, a, done = ARGV[1], 2, 0
+while a <= #ARGV do
+  local id, rec, ts, blob, ns = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], tonumber(ARGV[a + 4])
+  if redis.call('HEXISTS', KEYS[1], id) == 1 then return done end
+  local seen, buckets = {}, {}
+  for i = a + 5, a + 4 + ns do seen[ARGV[i]] = true end
+  for pos = 1, #blob, 4 do
+    local b = string.format('%s:b:%08x', prefix, struct.unpack('<I4', blob, pos))
+    buckets[#buckets + 1] = b
+    for _, other in ipairs(redis.call('SMEMBERS', b)) do if not seen[other] then return done end end
+  end
+  redis.call('HSET', KEYS[1], id, rec)
+  redis.call('ZADD', KEYS[2], ts, id)
+  for _, b in ipairs(buckets) do redis.call('SADD', b, id) end
+  done = done + 1
+  a = a + 5 + ns
+end
+return done
+"""
+
 _REMOVE = """
 if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then return 0 end
 redis.call('HDEL', KEYS[1], ARGV[1])
@@ -89,6 +149,8 @@ class RedisStore(IndexStore):
         self._lookup_script = client.register_script(_LOOKUP)
         self._commit_script = client.register_script(_COMMIT)
         self._remove_script = client.register_script(_REMOVE)
+        self._lookup_many_script = client.register_script(_LOOKUP_MANY)
+        self._commit_many_script = client.register_script(_COMMIT_MANY)
 
     @staticmethod
     def _client(url: str):
@@ -175,8 +237,71 @@ class RedisStore(IndexStore):
         raise BackendError(f"{self.url}: could not add {entry.id!r} after {max_tries} attempts "
                            f"(too much contention on its buckets)")
 
-    def check_and_add_many(self, entries: Sequence[Entry], judge) -> list:
-        return [self.check_and_add(e, judge) for e in entries]
+    def _read(self, entries: Sequence[Entry]):
+        """One round trip for a batch: ``({id: Entry}, [[Entry sharing a bucket with entry i]...])``."""
+        args: list = [self.prefix]
+        for e in entries:
+            args.extend([e.id, np.asarray(_unique_keys(e.keys), dtype="<u4").tobytes()])
+        out = self._call(self._lookup_many_script, keys=[self._docs], args=args)
+        known: dict[str, Entry] = {}
+        cand_ids: list[list[str]] = []
+        pos = 0
+        for e in entries:
+            if out[pos] is not None:
+                known[e.id] = Entry.from_bytes(e.id, out[pos])
+            m = int(out[pos + 1])
+            cand_ids.append([x.decode("utf-8") for x in out[pos + 2:pos + 2 + m]])
+            pos += 2 + m
+        records = {}
+        for i in range(pos, len(out), 2):
+            if out[i + 1] is not None:
+                doc_id = out[i].decode("utf-8")
+                records[doc_id] = Entry.from_bytes(doc_id, out[i + 1])
+        return known, [[records[i] for i in ids if i in records] for ids in cand_ids]
+
+    def check_and_add_many(self, entries: Sequence[Entry], judge, max_tries: int = 100) -> list:
+        """A batch in two round trips when nobody else touches its buckets: one script reads the
+        ids and buckets of the whole batch, the batch is judged in order
+        (:func:`~dedupe.index.store.judge_batch`), and one script stores the admitted documents
+        in order, each only if its id is still unknown and its buckets hold nothing its judge
+        did not see.  At the first one that fails (another worker admitted something there
+        meanwhile) the script stops; the verdicts before it stand and the rest of the batch is
+        read and judged again."""
+        entries = list(entries)
+        if len(entries) == 1 or len({e.id for e in entries}) != len(entries):
+            # one document: the single path's optimistic commit is one round trip for a new story
+            return [self.check_and_add(e, judge) for e in entries]  # (same id twice: one at a time)
+        verdicts: list = []
+        tries = 0
+        while len(verdicts) < len(entries):
+            rest = entries[len(verdicts):]
+            known, cands = self._read(rest)
+            judged = judge_batch(rest, judge, known, candidates=cands)
+            admitted = [j for j in judged if j.verdict.admit]
+            args: list = [self.prefix]
+            for j in admitted:
+                blob = np.asarray(_unique_keys(j.entry.keys), dtype="<u4").tobytes()
+                args.extend([j.entry.id, j.entry.to_bytes(), int(j.entry.ts), blob, len(j.seen), *j.seen])
+            stored = (int(self._call(self._commit_many_script, keys=[self._docs, self._ts], args=args))
+                      if admitted else 0)
+            if stored == len(admitted):
+                verdicts.extend(j.verdict for j in judged)
+                break
+            failed = admitted[stored].entry.id
+            for j in judged:
+                if j.entry.id == failed:
+                    break
+                verdicts.append(j.verdict)
+            tries += 1
+            if tries >= max_tries:
+                raise BackendError(f"{self.url}: could not add {failed!r} after {max_tries} attempts "
+                                   f"(too much contention on its buckets)")
+        return verdicts
+
+    def lookup_many(self, items):
+        entries = [Entry(doc_id, 0, np.asarray(keys, np.uint32), b"") for doc_id, keys in items]
+        known, cands = self._read(entries)
+        return [(known.get(e.id), sorted(c, key=lambda x: x.id)) for e, c in zip(entries, cands)]
 
     def add_many(self, entries: Iterable[Entry], batch: int = 1000) -> int:
         n = 0

@@ -113,6 +113,10 @@ class IndexStore:
         ``doc_id`` itself excluded).  Read-only, not atomic with later writes."""
         raise NotImplementedError
 
+    def lookup_many(self, items: Sequence[tuple[str, np.ndarray]]) -> list[tuple[Entry | None, list[Entry]]]:
+        """:meth:`lookup` for several ``(doc_id, keys)`` (backends may read them in one query)."""
+        return [self.lookup(doc_id, keys) for doc_id, keys in items]
+
     def add_many(self, entries: Iterable[Entry]) -> int:
         """Store entries without checking them (replacing any with the same id); returns the count."""
         raise NotImplementedError
@@ -151,7 +155,68 @@ class IndexStore:
 
 
 def _unique_keys(keys: np.ndarray) -> list[int]:
-    return [int(k) for k in np.unique(np.asarray(keys, dtype=np.uint32)) if k]
+    u = np.unique(np.asarray(keys, dtype=np.uint32))
+    return u[u != 0].tolist()
+
+
+@dataclass
+class Judged:
+    """One entry of a batch judged by :func:`judge_batch`: its verdict and the ids of the
+    candidates the judge saw (what a backend's optimistic commit checks against)."""
+
+    entry: Entry
+    verdict: object
+    seen: list[str]
+
+
+def judge_batch(entries: Sequence[Entry], judge: Judge, known: dict[str, Entry],
+                members: dict[int, list[Entry]] | None = None,
+                candidates: Sequence[list[Entry]] | None = None) -> list[Judged]:
+    """Judge a batch in order against one read of the index, as if each admitted entry had been
+    stored before the next one is judged.
+
+    ``known`` maps the batch's ids to their stored entries (absent: not stored) and ``members``
+    maps each of the batch's bucket keys to the stored entries in that bucket (or ``candidates``
+    gives, per entry, the stored entries sharing a bucket with it), read once for the whole
+    batch.  Each entry sees the entry stored under its id (or admitted earlier in the batch) and
+    the candidates sharing a bucket with it (sorted by id, itself excluded), exactly what
+    :meth:`IndexStore.check_and_add` would show it one entry at a time.
+    """
+    added: dict[str, Entry] = {}
+    added_keys: dict[str, list[int]] = {}
+    added_members: dict[int, dict[str, Entry]] = {}
+    out: list[Judged] = []
+    for e in entries:
+        keys = list(dict.fromkeys(k for k in np.asarray(e.keys, dtype=np.uint32).tolist() if k))
+        prior = added.get(e.id)
+        k = prior if prior is not None else known.get(e.id)
+        cands: dict[str, Entry] = {}
+        if candidates is not None:
+            for c in candidates[len(out)]:
+                if c.id not in added:
+                    cands[c.id] = c
+        for key in keys:
+            if candidates is None:
+                for c in members.get(key, ()):
+                    if c.id not in added:
+                        cands[c.id] = c
+            fresh = added_members.get(key)
+            if fresh:
+                cands.update(fresh)
+        cands.pop(e.id, None)
+        ordered = [cands[i] for i in sorted(cands)]
+        verdict = judge(e, k, ordered)
+        admit = bool(verdict.admit)
+        out.append(Judged(e, verdict, list(cands) if admit else []))
+        if admit:
+            if prior is not None:
+                for key in added_keys[e.id]:
+                    added_members[key].pop(e.id, None)
+            added[e.id] = e
+            added_keys[e.id] = keys
+            for key in keys:
+                added_members.setdefault(key, {})[e.id] = e
+    return out
 
 
 def open_index(url: str, fingerprint: str, settings: dict, create: bool = True) -> IndexStore:

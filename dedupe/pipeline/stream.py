@@ -34,13 +34,14 @@ Everything is decided here, not in the backends, so verdicts are identical on ev
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 import struct
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -52,7 +53,7 @@ from dedupe.index.store import Entry, IndexStore, open_index
 from dedupe.model import Document, FilterVerdict
 from dedupe.normalize import normalize_text
 from dedupe.shingle import Shingler
-from dedupe.signature import minhash_matrix
+from dedupe.signature import minhash_csr
 
 #: The filter's verdict record (``dedupe.model.FilterVerdict``).
 Verdict = FilterVerdict
@@ -160,6 +161,34 @@ def _rare_overlap(a: np.ndarray, na: int, b: np.ndarray, nb: int) -> tuple[float
     return shared / min(na, nb), shared
 
 
+def _rare_overlap_sets(a: set, a_stored: int, na: int, b, nb: int) -> tuple[float, float]:
+    """:func:`_rare_overlap` with ``a`` as a set of its stored hashes and ``b`` a sequence of its
+    stored hashes (sorted, unique): the same counts, so the same floats, without numpy calls."""
+    if na == 0 or nb == 0:
+        return 0.0, 0.0
+    both = a.intersection(b)
+    if na <= a_stored and nb <= len(b):
+        shared = float(len(both))
+    else:
+        union = sorted(a.union(b))[:RARE_K]
+        top = union[-1]
+        j = sum(1 for x in both if x <= top) / len(union)
+        shared = min(j * (na + nb) / (1 + j), na, nb)
+    return shared / min(na, nb), shared
+
+
+def _estimate_from_equal(equal: int, num_perm: int, na: int, nb: int) -> tuple[float, float, float]:
+    """:func:`_estimate` given the number of equal 8-bit values."""
+    if na == 0 or nb == 0:
+        return 0.0, 0.0, 0.0
+    if equal < MIN_EQUAL:
+        return 0.0, 0.0, 0.0
+    r = equal / num_perm
+    j = max(0.0, (r - 1 / 256) / (1 - 1 / 256))
+    shared = min(j * (na + nb) / (1 + j), na, nb)
+    return shared / min(na, nb), j, shared
+
+
 def _estimate(a: np.ndarray, b: np.ndarray, na: int, nb: int) -> tuple[float, float, float]:
     """(containment, jaccard, shared) estimated from two b-bit (8) signatures and set sizes."""
     if na == 0 or nb == 0:
@@ -203,36 +232,46 @@ class StreamFilter:
 
     # -- signing -------------------------------------------------------------------------------
     def sign(self, docs: Sequence[Document]) -> list[_Signed]:
-        """Featurise and sign documents in one batch (vectorised MinHash)."""
+        """Featurise and sign documents in one batch: the batched engine
+        (:meth:`Shingler.features_batch`, one :class:`FeatureBatch`), vectorised MinHash of the
+        three views and LSH keys for the whole batch; only the digest and the entry are per
+        document."""
         cfg = self.config
+        if not docs:
+            return []
         norms = [normalize_text(d.text[: cfg.max_chars], cfg.normalize) for d in docs]
-        feats = [self.shingler.features(n) for n in norms]
-        sh = minhash_matrix([f.shingles for f in feats], cfg.minhash)
-        te = minhash_matrix([f.terms for f in feats], cfg.minhash)
-        pa = minhash_matrix([f.pairs for f in feats], cfg.minhash)
+        fb = self.shingler.features_batch(norms)
+        sh = minhash_csr(*fb.view("shingles"), cfg.minhash)
+        te = minhash_csr(*fb.view("terms"), cfg.minhash)
+        pa = minhash_csr(*fb.view("pairs"), cfg.minhash)
         views = {"shingles": sh, "terms": te}
         keys = []
         with np.errstate(over="ignore"):
             for n, (view, params) in enumerate(self.lsh.items()):
                 k = band_keys(views[view], params)
                 keys.append(np.where(k != 0, k ^ (_VIEW_SALT * np.uint64(n)), 0))
+        k64 = np.concatenate(keys, axis=1)
+        present = k64 != 0
+        k32 = (k64 & np.uint64(0xFFFFFFFF)).astype(np.uint32)
+        k32[k32 == 0] = 1
+        sigs = np.stack(((sh & 0xFF).astype(np.uint8), (pa & 0xFF).astype(np.uint8)), axis=1)
+        n_sh = np.diff(fb.shingle_offsets).tolist()
+        n_pa = np.diff(fb.pair_offsets).tolist()
+        rare_values, rare_off = fb.view("rare")  # sorted unique uint32 per document
+        rare_off = rare_off.tolist()
         now = int(self.clock())
         out = []
-        for i, (doc, norm, f) in enumerate(zip(docs, norms, feats)):
-            k64 = np.concatenate([k[i] for k in keys])
-            k64 = k64[k64 != 0]
-            k32 = (k64 & np.uint64(0xFFFFFFFF)).astype(np.uint32)
-            k32[k32 == 0] = 1
+        for i, (doc, norm) in enumerate(zip(docs, norms)):
             digest = int.from_bytes(hashlib.blake2b(norm.encode("utf-8"), digest_size=8).digest(), "little")
-            sig = np.stack(((sh[i] & 0xFF).astype(np.uint8), (pa[i] & 0xFF).astype(np.uint8)))
-            rare = np.unique(np.asarray(f.rare).astype(np.uint64) & np.uint64(0xFFFFFFFF)).astype(np.uint32)
-            n_rare = min(len(rare), 0xFFFF)
-            rare = rare[:RARE_K]
-            payload = (_HEAD.pack(digest, len(f.shingles), len(f.pairs), n_rare) + sig.tobytes()
+            sig = sigs[i]
+            rare_all = rare_values[rare_off[i]:rare_off[i + 1]]
+            n_rare = min(len(rare_all), 0xFFFF)
+            rare = np.ascontiguousarray(rare_all[:RARE_K], dtype=np.uint32)
+            payload = (_HEAD.pack(digest, n_sh[i], n_pa[i], n_rare) + sig.tobytes()
                        + rare.astype("<u4").tobytes())
             ts = parse_date(doc.date)
-            entry = Entry(doc.id, now if ts is None else ts, np.unique(k32), payload)
-            out.append(_Signed(entry, digest, len(f.shingles), len(f.pairs), sig, n_rare, rare))
+            entry = Entry(doc.id, now if ts is None else ts, np.unique(k32[i][present[i]]), payload)
+            out.append(_Signed(entry, digest, n_sh[i], n_pa[i], sig, n_rare, rare))
         return out
 
     # -- judging -------------------------------------------------------------------------------
@@ -240,20 +279,41 @@ class StreamFilter:
         return None if self.window is None else int(self.clock()) - self.window
 
     def _compare(self, s: _Signed, other: Entry) -> tuple[float, str] | None:
-        digest, ns, npairs, sig, nrare, rare = _decode(other, self.num_perm)
-        if digest == s.digest and ns == s.n_shingles:
-            return 1.0, "duplicate"
-        dc, dj, _ = _estimate(s.sig[0], sig[0], s.n_shingles, ns)
-        rc, rj, rshared = _estimate(s.sig[1], sig[1], s.n_pairs, npairs)
-        scores = {"dup_containment": dc, "dup_jaccard": dj, "dup_shared": 0.0,
-                  "rewrite_containment": rc, "rewrite_jaccard": rj, "rewrite_shared": rshared,
-                  "weighted_containment": rc}
-        scores["rare_containment"], scores["rare_shared"] = _rare_overlap(s.rare, s.n_rare, rare, nrare)
-        try:
-            return decide(scores, self.config.verify)
-        except KeyError as exc:
-            raise ConfigError(f"the verification rule uses the measure {exc}, which the filter cannot "
-                              f"estimate from its index") from exc
+        return self._compare_many(s, [other])[0]
+
+    def _compare_many(self, s: _Signed, others: list[Entry]) -> list[tuple[float, str] | None]:
+        """:func:`decide` on the measures estimated for ``s`` and each stored entry.  The equal
+        8-bit values of all candidates are counted in one numpy operation; the estimates are then
+        the same Python arithmetic as :func:`_estimate` and :func:`_rare_overlap` (identical
+        results)."""
+        if not others:
+            return []
+        num_perm = self.num_perm
+        lo, hi = _HEAD.size, _HEAD.size + 2 * num_perm
+        sigs = np.frombuffer(b"".join([o.payload[lo:hi] for o in others]), dtype=np.uint8)
+        equal = (sigs.reshape(len(others), 2, num_perm) == s.sig).sum(axis=2).tolist()
+        mine = set(s.rare.tolist())
+        out = []
+        for other, (eq_sh, eq_pa) in zip(others, equal):
+            digest, ns, npairs, nrare = _HEAD.unpack_from(other.payload)
+            if digest == s.digest and ns == s.n_shingles:
+                out.append((1.0, "duplicate"))
+                continue
+            dc, dj, _ = _estimate_from_equal(eq_sh, num_perm, s.n_shingles, ns)
+            rc, rj, rshared = _estimate_from_equal(eq_pa, num_perm, s.n_pairs, npairs)
+            scores = {"dup_containment": dc, "dup_jaccard": dj, "dup_shared": 0.0,
+                      "rewrite_containment": rc, "rewrite_jaccard": rj, "rewrite_shared": rshared,
+                      "weighted_containment": rc}
+            n_stored = (len(other.payload) - hi) // 4
+            theirs = struct.unpack_from(f"<{n_stored}I", other.payload, hi) if n_stored else ()
+            scores["rare_containment"], scores["rare_shared"] = _rare_overlap_sets(
+                mine, len(s.rare), s.n_rare, theirs, nrare)
+            try:
+                out.append(decide(scores, self.config.verify))
+            except KeyError as exc:
+                raise ConfigError(f"the verification rule uses the measure {exc}, which the filter cannot "
+                                  f"estimate from its index") from exc
+        return out
 
     def _judge(self, s: _Signed, known: Entry | None, candidates: list[Entry], adding: bool) -> _Outcome:
         reject = "drop" if self.mode == "drop" else "flag"
@@ -266,13 +326,9 @@ class StreamFilter:
             return _Outcome(FilterVerdict(reject, [(known.id, "same-id", sim)],
                                           "id already indexed with a different text"), False)
         cutoff = self._cutoff()
-        matches = []
-        for other in candidates:
-            if cutoff is not None and other.ts < cutoff:
-                continue
-            found = self._compare(s, other)
-            if found is not None:
-                matches.append((other.id, found[1], float(found[0])))
+        live = [o for o in candidates if cutoff is None or o.ts >= cutoff]
+        matches = [(other.id, found[1], float(found[0]))
+                   for other, found in zip(live, self._compare_many(s, live)) if found is not None]
         if matches:
             matches.sort(key=lambda m: (-m[2], m[0]))
             best = matches[0]
@@ -288,11 +344,9 @@ class StreamFilter:
         return self.check_many([doc])[0]
 
     def check_many(self, docs: Sequence[Document]) -> list[FilterVerdict]:
-        out = []
-        for s in self.sign(docs):
-            known, cands = self.store.lookup(s.entry.id, s.entry.keys)
-            out.append(self._judge(s, known, cands, adding=False).verdict)
-        return out
+        signed = self.sign(docs)
+        found = self.store.lookup_many([(s.entry.id, s.entry.keys) for s in signed])
+        return [self._judge(s, known, cands, adding=False).verdict for s, (known, cands) in zip(signed, found)]
 
     def check_and_add(self, doc: Document) -> FilterVerdict:
         """The verdict for ``doc``; a new story is added to the index in the same atomic step."""
@@ -319,6 +373,62 @@ class StreamFilter:
         outcomes = self.store.check_and_add_many([s.entry for s in signed], judge)
         self._maybe_evict(len(signed))
         return [o.verdict for o in outcomes]
+
+    def check_and_add_stream(self, docs: Iterable[Document], batch: int = 64,
+                             workers: int = 0) -> Iterator[tuple[Document, FilterVerdict]]:
+        """``(doc, verdict)`` for a stream of documents, in order, checked and added in batches
+        (:meth:`check_and_add_many`; the same verdicts).  With ``workers > 0`` the featurising
+        and signing run in that many worker processes, up to ``2 * workers`` batches ahead of the
+        index, so featurising overlaps the index transactions (the stream is read lazily; a
+        document without a date gets its insertion time from this process's clock)."""
+        if workers <= 0:
+            chunk: list[Document] = []
+            for doc in docs:
+                chunk.append(doc)
+                if len(chunk) >= batch:
+                    yield from zip(chunk, self.check_and_add_many(chunk))
+                    chunk = []
+            if chunk:
+                yield from zip(chunk, self.check_and_add_many(chunk))
+            return
+        import multiprocessing
+        from collections import deque
+        from concurrent.futures import ProcessPoolExecutor
+
+        ctx = multiprocessing.get_context("spawn")  # no fork of this process's threads/connections
+        with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_worker_init,
+                                 initargs=(self.config,)) as pool:
+            pending: deque = deque()
+
+            def submit(chunk):
+                pending.append((chunk, pool.submit(_worker_sign, chunk)))
+
+            def finish():
+                chunk, future = pending.popleft()
+                return zip(chunk, self._check_and_add_presigned(chunk, future.result()))
+
+            chunk = []
+            for doc in docs:
+                chunk.append(doc)
+                if len(chunk) >= batch:
+                    submit(chunk)
+                    chunk = []
+                    if len(pending) > 2 * workers:
+                        yield from finish()
+            if chunk:
+                submit(chunk)
+            while pending:
+                yield from finish()
+
+    def _check_and_add_presigned(self, docs: Sequence[Document], signed: list[_Signed]) -> list[FilterVerdict]:
+        """:meth:`check_and_add_many` for documents a worker signed (insertion times restamped)."""
+        now = int(self.clock())
+        signed = [s if parse_date(d.date) is not None else
+                  dataclasses.replace(s, entry=dataclasses.replace(s.entry, ts=now))
+                  for d, s in zip(docs, signed)]
+        if len({s.entry.id for s in signed}) != len(signed):
+            return [v for s in signed for v in self.check_and_add_signed([s])]
+        return self.check_and_add_signed(signed)
 
     def add(self, docs: Iterable[Document], batch: int = 500) -> int:
         """Index documents without checking them (seeding an index from an archive)."""
@@ -359,6 +469,18 @@ class StreamFilter:
 
     def __exit__(self, *exc):
         self.close()
+
+
+_WORKER: "StreamFilter | None" = None
+
+
+def _worker_init(config: Config) -> None:
+    global _WORKER
+    _WORKER = StreamFilter("memory://", config)
+
+
+def _worker_sign(docs: list[Document]) -> list[_Signed]:
+    return _WORKER.sign(docs)
 
 
 __all__ = ["StreamFilter", "Verdict", "FilterVerdict", "parse_window", "parse_date", "filter_lsh",
