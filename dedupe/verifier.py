@@ -75,7 +75,10 @@ RARE_IDF = 7.0
 
 @dataclass
 class Profile:
-    """Everything the pair features need from one document, computed once per document."""
+    """Everything the pair features need from one document, computed once per document.
+
+    ``grams[n]`` is the set of word n-grams (n = 1, 2, 3, 5) as tuples; :meth:`Profiler.profile`
+    stores ``grams[1]`` as the set of words (only the sets' sizes and overlaps are used)."""
 
     tokens: list[str]
     grams: dict[int, set]
@@ -216,7 +219,10 @@ class Profiler:
             qt = _WORD.findall(m.group(1).lower())
             quotes |= _ngrams(qt, 4)
         keys, counts = _char_grams(" ".join(tokens)) if fast else (None, None)
-        prof = Profile(tokens, {n: _ngrams(tokens, n) for n in (1, 2, 3, 5)}, stems, idf, sents, numbers,
+        grams = {n: _ngrams(tokens, n) for n in (1, 2, 3, 5)[fast:]}
+        if fast:  # only the sizes of these sets and their intersections matter: words, not 1-tuples
+            grams[1] = set(tokens)
+        prof = Profile(tokens, grams, stems, idf, sents, numbers,
                        entities, quotes, _parse_day(date_str), feats, char_keys=keys, char_counts=counts)
         # an exact integer either way: the same float as the sum over ``chars``
         sq = int(np.dot(counts, counts)) if counts is not None else sum(v * v for v in prof.chars.values())
@@ -307,8 +313,13 @@ def pair_features_reference(pa: Profile, pb: Profile) -> np.ndarray:
 def _char_dot(pa: Profile, pb: Profile, fast: bool) -> int:
     """Sum over the shared character 4-grams of the product of their counts (an exact int)."""
     if fast and pa.char_keys is not None and pb.char_keys is not None:
-        _, ia, ib = np.intersect1d(pa.char_keys, pb.char_keys, assume_unique=True, return_indices=True)
-        return int(np.dot(pa.char_counts[ia], pb.char_counts[ib]))
+        (ka, ca), (kb, cb) = sorted(((pa.char_keys, pa.char_counts), (pb.char_keys, pb.char_counts)),
+                                    key=lambda kc: len(kc[0]))
+        if len(ka) == 0:
+            return 0
+        at = np.minimum(np.searchsorted(kb, ka), len(kb) - 1)  # the smaller set looked up in the larger
+        hit = kb[at] == ka
+        return int(np.dot(ca[hit], cb[at[hit]]))
     small, large = (pa.chars, pb.chars) if len(pa.chars) < len(pb.chars) else (pb.chars, pa.chars)
     return sum(v * large.get(k, 0) for k, v in small.items())
 

@@ -88,7 +88,7 @@ PARALLEL_MIN_PAIRS = 2_000
 #: Pairs per group of the learned verification (a group's documents are profiled once).
 GROUP_PAIRS = 512
 #: Profiles a process keeps between groups (consecutive groups share documents).
-PROFILE_CACHE = 2_048
+PROFILE_CACHE = 4_096
 
 _VERIFY: dict = {}
 
