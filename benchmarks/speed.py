@@ -245,12 +245,18 @@ def run_dedupe(docs, workers, verifier: str = "learned") -> dict:
     del docs
     gc.collect()
     config = Config().with_(**{"verify.method": verifier})
+    cpu0 = _cpu()
     t = time.perf_counter()
     result = Deduplicator(config, workers=workers).run(documents)
     secs = time.perf_counter() - t
     multi = sum(1 for c in result.clusters if len(c.members) > 1)
     return {"seconds": secs, "links": len(result.links), "candidates": result.candidates,
-            "multi_clusters": multi, "verifier": verifier}
+            "multi_clusters": multi, "verifier": verifier, "_cpu_before": cpu0}
+
+
+def _cpu() -> float:
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
 
 
 def run_datasketch_pipeline(docs, threshold: float = 0.3) -> dict:
@@ -260,6 +266,7 @@ def run_datasketch_pipeline(docs, threshold: float = 0.3) -> dict:
 
     from dedupe.normalize import normalize_text
 
+    cpu0 = _cpu()
     t = time.perf_counter()
     lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
     sets, sigs = [], []
@@ -292,7 +299,7 @@ def run_datasketch_pipeline(docs, threshold: float = 0.3) -> dict:
                 if ra != rb:
                     parent[max(ra, rb)] = min(ra, rb)
     secs = time.perf_counter() - t
-    return {"seconds": secs, "links": links, "candidates": candidates}
+    return {"seconds": secs, "links": links, "candidates": candidates, "_cpu_before": cpu0}
 
 
 def child(kind: str, n: int, data: Path, workers) -> None:
@@ -306,6 +313,10 @@ def child(kind: str, n: int, data: Path, workers) -> None:
         res = run_datasketch_pipeline(docs)
         res["docs"] = len(docs)
     res["docs_per_s"] = res["docs"] / res["seconds"]
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    # CPU seconds of the run and its workers (corpus generation excluded): on a shared machine
+    # the load-independent figure; docs per CPU-second x cores is what an idle machine would give
+    res["cpu_seconds"] = me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime - res.pop("_cpu_before")
     res["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     res["peak_rss_workers_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     res["rss_after_input_mb"] = rss_input / 1024
@@ -418,11 +429,13 @@ def readme_table(res: dict) -> str:
         if not e2e:
             continue
         vs = f"{ratio(e2e['docs_per_s'], peer['docs_per_s'])}x datasketch pipeline" if peer else ""
-        rows.append(f"| end to end: dedupe `Deduplicator.run` ({label}) | {e2e['docs']:,} | {e2e['docs_per_s']:,.0f} | "
+        cpu = f" ({e2e['docs'] / e2e['cpu_seconds']:,.0f} per CPU-second)" if e2e.get("cpu_seconds") else ""
+        rows.append(f"| end to end: dedupe `Deduplicator.run` ({label}) | {e2e['docs']:,} | {e2e['docs_per_s']:,.0f}{cpu} | "
                     f"{vs} | {e2e['peak_rss_mb']:,.0f} MB (+ workers {e2e.get('peak_rss_workers_mb', 0):,.0f} MB) |")
     if peer:
+        cpu = f" ({peer['docs'] / peer['cpu_seconds']:,.0f} per CPU-second)" if peer.get("cpu_seconds") else ""
         rows.append(f"| end to end: datasketch update_batch + MinHashLSH | {peer['docs']:,} | "
-                    f"{peer['docs_per_s']:,.0f} | | {peer['peak_rss_mb']:,.0f} MB |")
+                    f"{peer['docs_per_s']:,.0f}{cpu} | | {peer['peak_rss_mb']:,.0f} MB |")
     big = res.get("big")
     if big:
         when = f", {big['date']}" if big.get("date") else ", an earlier run"
@@ -521,14 +534,16 @@ def main(argv=None) -> int:
     for key, kind, label in (("end_to_end", "dedupe", "default settings, learned verifier"),
                              ("end_to_end_rule", "dedupe-rule", "--verifier rule")):
         e2e = res[key] = in_child(kind, args.docs, args)
-        print(f"  dedupe Deduplicator.run ({label}): {e2e['docs_per_s']:,.0f} docs/s ({e2e['seconds']:.1f} s), "
+        print(f"  dedupe Deduplicator.run ({label}): {e2e['docs_per_s']:,.0f} docs/s ({e2e['seconds']:.1f} s, "
+              f"{e2e['cpu_seconds']:.1f} CPU s), "
               f"peak RSS {e2e['peak_rss_mb']:,.0f} MB (+ workers {e2e['peak_rss_workers_mb']:,.0f} MB), "
               f"{e2e['candidates']:,} candidates, {e2e['links']:,} links", flush=True)
     peer_n = args.peer_docs or args.docs
     peer = in_child("datasketch", peer_n, args)
     res["datasketch_pipeline"] = peer
     print(f"  datasketch update_batch + MinHashLSH pipeline: {peer['docs_per_s']:,.0f} docs/s "
-          f"({peer['seconds']:.1f} s on {peer['docs']:,}), peak RSS {peer['peak_rss_mb']:,.0f} MB")
+          f"({peer['seconds']:.1f} s, {peer['cpu_seconds']:.1f} CPU s on {peer['docs']:,}), "
+          f"peak RSS {peer['peak_rss_mb']:,.0f} MB")
     for key, label in (("end_to_end", "learned"), ("end_to_end_rule", "rule")):
         print(f"  ratio dedupe ({label}) / datasketch pipeline: "
               f"{ratio(res[key]['docs_per_s'], peer['docs_per_s'])}x")

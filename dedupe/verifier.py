@@ -516,7 +516,10 @@ def verdicts(model: VerifierModel, X: np.ndarray, threshold: float = 0.5) -> lis
     X = np.atleast_2d(X)
     if len(X) == 0:
         return []
-    P = model.predict_proba(X)
+    return _verdicts(model, X, model.predict_proba(X), threshold)
+
+
+def _verdicts(model: VerifierModel, X: np.ndarray, P: np.ndarray, threshold: float) -> list[Verdict]:
     out = []
     for x, p in zip(X, P):
         probs = {c: float(v) for c, v in zip(model.classes, p)}
@@ -674,14 +677,19 @@ class LearnedVerifier:
         if len(X) == 0:
             return []
         vc = self.config.verify
-        out: list[tuple[float, str, dict] | None] = []
-        for v, g in zip(verdicts(self.model, X, vc.learned_threshold), guard):
-            if v.linked and v.similarity >= vc.threshold and g:
+        out: list[tuple[float, str, dict] | None] = [None] * len(X)
+        P = self.model.predict_proba(X)
+        # Verdict objects only for the rows that can link (the same floats as verdicts(): the
+        # same elementwise operations on the same probabilities)
+        c = {name: k for k, name in enumerate(self.model.classes)}
+        sim = P[:, c["duplicate"]] + P[:, c["rewrite"]] + 0.5 * P[:, c["same-source"]]
+        maybe = np.flatnonzero((1.0 - P[:, c["unrelated"]] >= vc.learned_threshold)
+                               & (np.round(sim, 7) >= vc.threshold - 1e-6) & np.asarray(guard, dtype=bool))
+        for row, v in zip(maybe.tolist(), _verdicts(self.model, X[maybe], P[maybe], vc.learned_threshold)):
+            if v.linked and v.similarity >= vc.threshold:
                 scores = dict(v.features)
                 scores.update({f"p_{k}": val for k, val in v.probabilities.items()})
-                out.append((v.similarity, v.relation, scores))
-            else:
-                out.append(None)
+                out[row] = (v.similarity, v.relation, scores)
         return out
 
     def verify_pairs(self, pairs, profiles: list[Profile], ids: list[str]) -> list[Link]:

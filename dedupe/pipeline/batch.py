@@ -60,12 +60,18 @@ PARALLEL_MIN_DOCS = 20_000
 
 
 def _prepare(texts: list[str], config: Config, shingler: Shingler | None = None):
-    """Stage 1 for one chunk: normalised-text digests (``None`` for empty text) and the features
-    of every text, as a :class:`dedupe.shingle.FeatureBatch`."""
+    """Stages 1 and 3 for one chunk: normalised-text digests (``None`` for empty text), the
+    features of every text as a :class:`dedupe.shingle.FeatureBatch`, and the LSH band keys of
+    both signature views (``{view: (n, bands) array}``; a row depends only on its document)."""
     shingler = shingler or _worker_shingler(config)
     norms = [normalize_text(t, config.normalize) for t in texts]
     digests = [hashlib.blake2b(n.encode("utf-8"), digest_size=16).digest() if n else None for n in norms]
-    return digests, shingler.features_batch(norms)
+    batch = shingler.features_batch(norms)
+    del norms
+    sigs = Signer(config).sign(batch)
+    params = config.lsh_params()
+    keys = {view: band_keys(sigs[view], params[view]) for view in ("shingles", "terms")}
+    return digests, batch, keys
 
 
 _WORKER: dict = {}
@@ -240,7 +246,7 @@ class Deduplicator:
             self.progress(stage, done, total)
 
     def _prepared_chunks(self, docs: list[Document]):
-        """``(digests, FeatureBatch)`` per chunk of :data:`CHUNK` documents, in order."""
+        """``(digests, FeatureBatch, band keys)`` per chunk of :data:`CHUNK` documents, in order."""
         config = self.config
         chunks = [[d.text for d in docs[s:s + CHUNK]] for s in range(0, len(docs), CHUNK)]
         workers = self._workers(len(docs))
@@ -282,8 +288,8 @@ class Deduplicator:
             _VERIFY.update(state)
             try:
                 with mp.get_context("fork").Pool(workers) as pool:
-                    # runs of consecutive groups per task: they share documents (the profile cache)
-                    chunksize = max(1, len(groups) // (4 * workers))
+                    # long runs of consecutive groups per task: they share documents (the cache)
+                    chunksize = -(-len(groups) // (2 * workers))
                     for idx, rows in pool.imap(_pair_rows_in_worker, groups, chunksize):
                         X[idx] = rows
             finally:
@@ -322,11 +328,9 @@ class Deduplicator:
         if learned:
             self.verifier  # fail early on a missing or mismatched model
         builder = _BatchBuilder()
-        params = config.lsh_params()
-        signer = Signer(config)
         keys: dict[str, list[np.ndarray]] = {"shingles": [], "terms": []}
         n = 0
-        for digests, batch in self._prepared_chunks(docs):
+        for digests, batch, chunk_keys in self._prepared_chunks(docs):
             keep = []
             for k, digest in enumerate(digests):
                 if digest is not None and digest in by_digest:
@@ -340,11 +344,10 @@ class Deduplicator:
                 n += 1
             if len(keep) < len(batch):
                 batch = batch.take(keep)
+                chunk_keys = {view: k[keep] for view, k in chunk_keys.items()}
             builder.append(batch)
-            sigs = signer.sign(batch)
             for view in keys:
-                keys[view].append(band_keys(sigs[view], params[view]))
-            del sigs
+                keys[view].append(chunk_keys[view])
             self._tick("reading", n, total)
         del by_digest
         features = builder.build()
