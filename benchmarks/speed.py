@@ -251,7 +251,7 @@ def run_dedupe(docs, workers, verifier: str = "learned") -> dict:
     secs = time.perf_counter() - t
     multi = sum(1 for c in result.clusters if len(c.members) > 1)
     return {"seconds": secs, "links": len(result.links), "candidates": result.candidates,
-            "multi_clusters": multi, "verifier": verifier, "_cpu_before": cpu0}
+            "verified": result.verified, "multi_clusters": multi, "verifier": verifier, "_cpu_before": cpu0}
 
 
 def _cpu() -> float:
@@ -537,7 +537,8 @@ def main(argv=None) -> int:
         print(f"  dedupe Deduplicator.run ({label}): {e2e['docs_per_s']:,.0f} docs/s ({e2e['seconds']:.1f} s, "
               f"{e2e['cpu_seconds']:.1f} CPU s), "
               f"peak RSS {e2e['peak_rss_mb']:,.0f} MB (+ workers {e2e['peak_rss_workers_mb']:,.0f} MB), "
-              f"{e2e['candidates']:,} candidates, {e2e['links']:,} links", flush=True)
+              f"{e2e['candidates']:,} candidates ({e2e['verified']:,} past the rare-word guard), "
+              f"{e2e['links']:,} links", flush=True)
     peer_n = args.peer_docs or args.docs
     peer = in_child("datasketch", peer_n, args)
     res["datasketch_pipeline"] = peer

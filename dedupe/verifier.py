@@ -648,6 +648,10 @@ def guard_mask(pairs, batch, vc, rule: bool = False) -> np.ndarray:
     return ok
 
 
+#: Rows per call of the model when verifying many pairs (bounds the evaluation's memory).
+PREDICT_ROWS = 8192
+
+
 class LearnedVerifier:
     """Verifies candidate pairs with the model; the batch pipeline's default verifier."""
 
@@ -678,7 +682,8 @@ class LearnedVerifier:
             return []
         vc = self.config.verify
         out: list[tuple[float, str, dict] | None] = [None] * len(X)
-        P = self.model.predict_proba(X)
+        # in chunks: the tree evaluation holds (rows x trees) temporaries; rows are independent
+        P = np.vstack([self.model.predict_proba(X[s:s + PREDICT_ROWS]) for s in range(0, len(X), PREDICT_ROWS)])
         # Verdict objects only for the rows that can link (the same floats as verdicts(): the
         # same elementwise operations on the same probabilities)
         c = {name: k for k, name in enumerate(self.model.classes)}

@@ -176,6 +176,8 @@ def _near_copy_corpus(shared_data, n=40, seed=77):
 @pytest.mark.parametrize("method", ["learned", "rule"])
 def test_fast_verification_equals_verifying_every_candidate(shared_data, monkeypatch, method):
     """The guard prefilter, grouped profiles, the profile cache and worker processes change no link."""
+    import numpy as np
+
     from dedupe.pipeline import batch as batch_mod
 
     docs = _near_copy_corpus(shared_data)
@@ -183,14 +185,17 @@ def test_fast_verification_equals_verifying_every_candidate(shared_data, monkeyp
     key = lambda r: ([c.ids for c in r.clusters], [(l.a, l.b, l.similarity, l.relation, l.scores)  # noqa: E731
                                                   for l in r.links], r.candidates)
     with monkeypatch.context() as m:
+        m.setattr(batch_mod, "guard_mask", lambda pairs, *a, **k: np.ones(len(pairs), dtype=bool))
         if method == "learned":
             m.setattr(batch_mod.Deduplicator, "_verify_learned", _reference_learned)
-        else:
-            m.setattr(batch_mod, "guard_mask", lambda pairs, *a, **k: [True] * len(pairs))
-        reference = key(Deduplicator(cfg, workers=1).run(docs))
+        everything = Deduplicator(cfg, workers=1).run(docs)
+        reference = key(everything)
+    assert everything.verified == everything.candidates
     verified = [link for link in reference[1] if link[4] != {"exact": 1.0}]
     assert reference[2] >= len(verified) + 20 and len(verified) >= 20  # candidates to reject, links to keep
-    assert key(Deduplicator(cfg, workers=1).run(docs)) == reference
+    fast = Deduplicator(cfg, workers=1).run(docs)
+    assert key(fast) == reference
+    assert len(verified) <= fast.verified < fast.candidates  # the guard skipped some candidates
     monkeypatch.setattr(batch_mod, "PARALLEL_MIN_PAIRS", 1)
     monkeypatch.setattr(batch_mod, "GROUP_PAIRS", 5)
     monkeypatch.setattr(batch_mod, "PROFILE_CACHE", 6)

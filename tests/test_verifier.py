@@ -285,3 +285,12 @@ def test_intersections_count_shared_values():
     i, j = rnd.integers(0, 40, 500), rnd.integers(0, 40, 500)
     got = _intersections(values, offsets, i, j, chunk_values=64)
     assert got.tolist() == [len(set(sets[a].tolist()) & set(sets[b].tolist())) for a, b in zip(i, j)]
+
+
+def test_model_rows_are_independent_so_chunked_prediction_is_exact():
+    model = load_model()
+    rng = np.random.default_rng(0)
+    X = rng.random((700, len(FEATURES))) * rng.choice([1, 5, 100], size=len(FEATURES))
+    P = model.predict_proba(X)
+    for size in (1, 3, 256):
+        assert np.array_equal(P, np.vstack([model.predict_proba(X[s:s + size]) for s in range(0, len(X), size)]))

@@ -42,6 +42,8 @@ class RunResult:
     documents: list[Document]
     candidates: int = 0
     warnings: list[str] = field(default_factory=list)
+    #: candidate pairs that passed the rare-word guard and were verified (the rest cannot link)
+    verified: int = 0
 
     def cluster_of(self) -> dict[str, Cluster]:
         return {m.id: c for c in self.clusters for m in c.members}
@@ -94,7 +96,7 @@ PARALLEL_MIN_PAIRS = 2_000
 #: Pairs per group of the learned verification (a group's documents are profiled once).
 GROUP_PAIRS = 512
 #: Profiles a process keeps between groups (consecutive groups share documents).
-PROFILE_CACHE = 4_096
+PROFILE_CACHE = 2_048
 
 _VERIFY: dict = {}
 
@@ -262,17 +264,17 @@ class Deduplicator:
 
     def _verify_learned(self, candidates: np.ndarray, docs: list[Document], reps: list[int],
                         features: FeatureBatch, rep_ids: list[str]) -> list[Link]:
-        """The learned verifier on the candidate pairs (indices into ``reps``/``features``).
+        """The learned verifier on candidate pairs (indices into ``reps``/``features``) that
+        passed the rare-word guard (:func:`dedupe.verifier.guard_mask`, which every link must
+        pass: ``run`` evaluates it for all LSH candidates at once on the feature arrays).
 
         The same links as ``LearnedVerifier.verify_pairs`` with every involved document profiled,
-        computed faster: the rare-word guard, which every link must pass, is evaluated for all
-        candidates at once on the feature arrays (:func:`dedupe.verifier.guard_mask`); profiles
-        and pair features are computed only for the pairs it keeps, a connected group of pairs at
-        a time (each document profiled once per group, memory bounded by the group), in
-        ``workers`` processes for large inputs.  The order of the links is the candidates'.
+        computed a connected group of pairs at a time (each document normalised and profiled
+        once per group, a bounded profile cache between groups), in ``workers`` processes for
+        large inputs.  The order of the links is the candidates'.
         """
         verifier = self.verifier
-        kept = candidates[guard_mask(candidates, features, self.config.verify)]
+        kept = candidates
         if not len(kept):
             return []
         groups = _pair_groups(kept, GROUP_PAIRS)
@@ -369,19 +371,23 @@ class Deduplicator:
         # 4. verification on the exact sets
         rep_ids = [ids[r] for r in reps]
         self._tick("verifying", 0, len(candidates))
+        verified = 0
         if learned and len(candidates):
-            links.extend(self._verify_learned(candidates, docs, reps, features, rep_ids))
+            keep = guard_mask(candidates, features, config.verify)
+            verified = int(keep.sum())
+            links.extend(self._verify_learned(candidates[keep], docs, reps, features, rep_ids))
         elif not learned:
             # the rule links only pairs that pass the same guard (exactly), so it verifies only those
             vc = config.verify
             keep = guard_mask(candidates, features, vc, rule=True)
+            verified = int(keep.sum())
             links.extend(verify_pairs(candidates[keep], features, rep_ids, vc))
         self._tick("verifying", len(candidates), len(candidates))
 
         # 5. clusters
         titles = {d.id: d.title for d in docs}
         clusters = build_clusters(ids, links, titles)
-        return RunResult(clusters, links, docs, int(len(candidates)))
+        return RunResult(clusters, links, docs, int(len(candidates)), verified=verified)
 
 
 def cluster(documents: Iterable[Document], config: Config | None = None) -> list[Cluster]:
