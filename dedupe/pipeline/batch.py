@@ -6,8 +6,10 @@ Stages (each a pure function over lists, so the same code runs in a Spark partit
 2. collapse exact copies (identical normalised text) onto one representative;
 3. sign the representatives (:class:`dedupe.signature.Signer`), band the signatures and collect
    LSH candidates from both views (:mod:`dedupe.index.lsh`);
-4. verify every candidate: with the learned pair verifier (:mod:`dedupe.verifier`, the default,
-   ``verify.method="learned"``) or the rule on the exact sets (:mod:`dedupe.compare`, ``"rule"``);
+4. verify the candidates: first the rare-word guard every link must pass, for all candidates at
+   once (:func:`dedupe.verifier.guard_mask`), then, for the pairs it keeps, the learned pair
+   verifier (:mod:`dedupe.verifier`, the default, ``verify.method="learned"``) or the rule on
+   the exact sets (:mod:`dedupe.compare`, ``"rule"``);
 5. cluster the verified links (:mod:`dedupe.cluster`).
 """
 
