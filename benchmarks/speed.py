@@ -15,10 +15,15 @@ its peers, and written with the machine and library versions to ``benchmarks/res
   k-grams, MinHash; and the same with all four hashed views and both signatures).  dedupe's
   signatures are checked equal to datasketch's ``MinHash`` fed the same shingle hash values.
 * **end to end**, each in a fresh child process so its peak RSS is its own: dedupe's
-  ``Deduplicator.run`` (read from memory, normalise, featurise, sign, LSH, verify, cluster) and a
+  ``Deduplicator.run`` (read from memory, normalise, featurise, sign, LSH, verify, cluster) with
+  the default settings (the learned verifier) and with ``verify.method="rule"``, and a
   straightforward datasketch pipeline (``update_batch`` + ``MinHashLSH`` insert/query + exact
   Jaccard verification + union-find), on the same documents.
-* **large run** (``--big N``): dedupe end to end on N documents.
+* **large run** (``--big N``): dedupe end to end on N documents (default settings).
+
+Targets (issue 6): signature stage >= 1.0x rensa; end to end >= 10,000 docs/s on 2 cores and
+>= 6x the datasketch pipeline; 1,000,000 documents in <= 5 minutes with peak RSS <= 4 GB.  The
+benchmark prints each as reached or not reached, and so does the README table.
 
 Documents: the BBC and Reuters-21578 articles, then synthetic articles made from them until
 ``N`` are reached: each keeps a source article's layout and function words but shifts every
@@ -231,19 +236,27 @@ def signature_stage(texts: list[str], repeat: int, workers: int = 1) -> dict:
     return out
 
 
-def run_dedupe(docs, workers) -> dict:
+def run_dedupe(docs, workers, verifier: str = "learned") -> dict:
+    from dedupe.config import Config
     from dedupe.model import Document
     from dedupe.pipeline import Deduplicator
 
     documents = [Document(i, t) for i, t in docs]
     del docs
     gc.collect()
+    config = Config().with_(**{"verify.method": verifier})
+    cpu0 = _cpu()
     t = time.perf_counter()
-    result = Deduplicator(workers=workers).run(documents)
+    result = Deduplicator(config, workers=workers).run(documents)
     secs = time.perf_counter() - t
     multi = sum(1 for c in result.clusters if len(c.members) > 1)
     return {"seconds": secs, "links": len(result.links), "candidates": result.candidates,
-            "multi_clusters": multi}
+            "verified": result.verified, "multi_clusters": multi, "verifier": verifier, "_cpu_before": cpu0}
+
+
+def _cpu() -> float:
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
 
 
 def run_datasketch_pipeline(docs, threshold: float = 0.3) -> dict:
@@ -253,6 +266,7 @@ def run_datasketch_pipeline(docs, threshold: float = 0.3) -> dict:
 
     from dedupe.normalize import normalize_text
 
+    cpu0 = _cpu()
     t = time.perf_counter()
     lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
     sets, sigs = [], []
@@ -285,16 +299,24 @@ def run_datasketch_pipeline(docs, threshold: float = 0.3) -> dict:
                 if ra != rb:
                     parent[max(ra, rb)] = min(ra, rb)
     secs = time.perf_counter() - t
-    return {"seconds": secs, "links": links, "candidates": candidates}
+    return {"seconds": secs, "links": links, "candidates": candidates, "_cpu_before": cpu0}
 
 
 def child(kind: str, n: int, data: Path, workers) -> None:
     """Runs one end-to-end measurement and prints its JSON (used in a fresh process)."""
     docs = make_corpus(data, n)
     rss_input = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    res = run_dedupe(docs, workers) if kind == "dedupe" else run_datasketch_pipeline(docs)
-    res["docs"] = len(docs) if kind != "dedupe" else n
+    if kind.startswith("dedupe"):
+        res = run_dedupe(docs, workers, "rule" if kind == "dedupe-rule" else "learned")
+        res["docs"] = n
+    else:
+        res = run_datasketch_pipeline(docs)
+        res["docs"] = len(docs)
     res["docs_per_s"] = res["docs"] / res["seconds"]
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    # CPU seconds of the run and its workers (corpus generation excluded): on a shared machine
+    # the load-independent figure; docs per CPU-second x cores is what an idle machine would give
+    res["cpu_seconds"] = me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime - res.pop("_cpu_before")
     res["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     res["peak_rss_workers_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     res["rss_after_input_mb"] = rss_input / 1024
@@ -315,7 +337,8 @@ def in_child(kind: str, n: int, args) -> dict:
 def run_big(args) -> dict:
     print(f"large run, {args.big:,} documents:")
     big = in_child("dedupe", args.big, args)
-    print(f"  dedupe Deduplicator.run: {big['seconds']:.0f} s ({big['docs_per_s']:,.0f} docs/s), "
+    big["date"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    print(f"  dedupe Deduplicator.run (learned verifier): {big['seconds']:.0f} s ({big['docs_per_s']:,.0f} docs/s), "
           f"peak RSS {big['peak_rss_mb']:,.0f} MB (+ workers {big['peak_rss_workers_mb']:,.0f} MB; "
           f"{big['rss_after_input_mb']:,.0f} MB of it the input texts), "
           f"{big['candidates']:,} candidates, {big['links']:,} links")
@@ -347,6 +370,47 @@ def ratio(a: float, b: float) -> float:
     return round(a / b, 2) if b else float("nan")
 
 
+def targets(res: dict) -> list[tuple[str, str, bool | None]]:
+    """``(target, measured, reached)`` for the issue's figures (``None``: not measured)."""
+    out: list[tuple[str, str, bool | None]] = []
+    sig = res.get("signature_stage", {})
+    rensa = sig.get("rensa RMinHash", {}).get("docs_per_s")
+    if rensa:
+        one = sig.get("dedupe (tokenise + hash 5-grams + MinHash)", {}).get("docs_per_s", 0)
+        multi = max([v["docs_per_s"] for k, v in sig.items() if "processes" in k] or [0])
+        best = max(one, multi)
+        measured = f"{ratio(one, rensa)}x on one core" + (f", {ratio(multi, rensa)}x with processes" if multi else "")
+        out.append(("signature stage >= 1.0x rensa", measured, best >= rensa))
+    peer = res.get("datasketch_pipeline")
+    for key, label in (("end_to_end", "default (learned) verifier"), ("end_to_end_rule", "rule verifier")):
+        e2e = res.get(key)
+        if not e2e:
+            continue
+        out.append((f"end to end >= 10,000 docs/s, {label}", f"{e2e['docs_per_s']:,.0f} docs/s",
+                    e2e["docs_per_s"] >= 10_000))
+        if peer:
+            r = ratio(e2e["docs_per_s"], peer["docs_per_s"])
+            out.append((f"end to end >= 6x the datasketch pipeline, {label}", f"{r}x", r >= 6))
+    big = res.get("big")
+    if big:
+        mins = big["seconds"] / 60
+        rss = (big["peak_rss_mb"] + big.get("peak_rss_workers_mb", 0)) / 1024
+        verifier = big.get("verifier", "rule")
+        done = big["docs"] >= 1_000_000 and mins <= 5 and rss <= 4
+        out.append(("1,000,000 documents in <= 5 min, peak RSS <= 4 GB",
+                    f"{big['docs']:,} documents in {mins:.1f} min, {rss:.1f} GB ({verifier} verifier)", done))
+    else:
+        out.append(("1,000,000 documents in <= 5 min, peak RSS <= 4 GB", "not measured", None))
+    return out
+
+
+def print_targets(res: dict) -> None:
+    print("targets:")
+    for target, measured, ok in targets(res):
+        state = "not measured" if ok is None else ("reached" if ok else "NOT reached")
+        print(f"  {target:<60} {measured:<45} {state}")
+
+
 # -- README table ------------------------------------------------------------------------------
 def readme_table(res: dict) -> str:
     m = res["machine"]
@@ -359,24 +423,35 @@ def readme_table(res: dict) -> str:
             continue
         vs = f"{ratio(r['docs_per_s'], rensa)}x rensa" if rensa else ""
         rows.append(f"| signature stage: {name} | {n_sig:,} | {r['docs_per_s']:,.0f} | {vs} | |")
-    e2e, peer = res.get("end_to_end"), res.get("datasketch_pipeline")
-    if e2e:
+    peer = res.get("datasketch_pipeline")
+    for key, label in (("end_to_end", "default: learned verifier"), ("end_to_end_rule", "`--verifier rule`")):
+        e2e = res.get(key)
+        if not e2e:
+            continue
         vs = f"{ratio(e2e['docs_per_s'], peer['docs_per_s'])}x datasketch pipeline" if peer else ""
-        rows.append(f"| end to end: dedupe `Deduplicator.run` | {e2e['docs']:,} | {e2e['docs_per_s']:,.0f} | {vs} | "
-                    f"{e2e['peak_rss_mb']:,.0f} MB (+ workers {e2e.get('peak_rss_workers_mb', 0):,.0f} MB) |")
+        cpu = f" ({e2e['docs'] / e2e['cpu_seconds']:,.0f} per CPU-second)" if e2e.get("cpu_seconds") else ""
+        rows.append(f"| end to end: dedupe `Deduplicator.run` ({label}) | {e2e['docs']:,} | {e2e['docs_per_s']:,.0f}{cpu} | "
+                    f"{vs} | {e2e['peak_rss_mb']:,.0f} MB (+ workers {e2e.get('peak_rss_workers_mb', 0):,.0f} MB) |")
     if peer:
+        cpu = f" ({peer['docs'] / peer['cpu_seconds']:,.0f} per CPU-second)" if peer.get("cpu_seconds") else ""
         rows.append(f"| end to end: datasketch update_batch + MinHashLSH | {peer['docs']:,} | "
-                    f"{peer['docs_per_s']:,.0f} | | {peer['peak_rss_mb']:,.0f} MB |")
+                    f"{peer['docs_per_s']:,.0f}{cpu} | | {peer['peak_rss_mb']:,.0f} MB |")
     big = res.get("big")
     if big:
-        rows.append(f"| large run: dedupe end to end ({big['seconds']:,.0f} s) | {big['docs']:,} | "
+        when = f", {big['date']}" if big.get("date") else ", an earlier run"
+        rows.append(f"| large run: dedupe end to end, {big.get('verifier', 'rule')} verifier "
+                    f"({big['seconds']:,.0f} s{when}) | {big['docs']:,} | "
                     f"{big['docs_per_s']:,.0f} | | {big['peak_rss_mb']:,.0f} MB (+ workers {big['peak_rss_workers_mb']:,.0f} MB) |")
     v = m["versions"]
     note = (f"\n_Generated by `python benchmarks/speed.py --readme` from `benchmarks/results/speed.json` "
             f"({res['date']}; {m['cpus']} CPUs, {m['cpu']}, load average {m['load_average_at_start'][0]} at start; "
             f"numpy {v.get('numpy')}, datasketch {v.get('datasketch')}, rensa {v.get('rensa')}). "
             f"Shared machine: figures are noisy._")
-    return "\n".join(rows) + "\n" + note
+    goals = ["", "| target (issue 6) | measured | |", "|---|---|---|"]
+    for target, measured, ok in targets(res):
+        state = "not measured" if ok is None else ("reached" if ok else "**not reached**")
+        goals.append(f"| {target} | {measured} | {state} |")
+    return "\n".join(rows) + "\n" + note + "\n" + "\n".join(goals)
 
 
 def write_readme(path: Path = RESULTS, readme: Path = README) -> None:
@@ -410,7 +485,9 @@ def main(argv=None) -> int:
     parser.add_argument("--big-only", action="store_true",
                         help="run only the --big run and merge it into the existing --output JSON")
     parser.add_argument("--readme", action="store_true", help="only rewrite README's table from --output")
-    parser.add_argument("--child", choices=("dedupe", "datasketch"), help=argparse.SUPPRESS)
+    parser.add_argument("--keep-big", action="store_true",
+                        help="without --big: keep the large run of the existing --output JSON (labelled with its date)")
+    parser.add_argument("--child", choices=("dedupe", "dedupe-rule", "datasketch"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.readme:
         write_readme(args.output)
@@ -454,20 +531,33 @@ def main(argv=None) -> int:
     print(f"  ratio dedupe / datasketch update_batch: {ratio(ours, ds_batch)}x")
 
     print(f"end to end, {args.docs:,} documents (each run in a fresh process):")
-    e2e = in_child("dedupe", args.docs, args)
-    res["end_to_end"] = e2e
-    print(f"  dedupe Deduplicator.run: {e2e['docs_per_s']:,.0f} docs/s ({e2e['seconds']:.1f} s), "
-          f"peak RSS {e2e['peak_rss_mb']:,.0f} MB (+ workers {e2e['peak_rss_workers_mb']:,.0f} MB), "
-          f"{e2e['candidates']:,} candidates, {e2e['links']:,} links")
+    for key, kind, label in (("end_to_end", "dedupe", "default settings, learned verifier"),
+                             ("end_to_end_rule", "dedupe-rule", "--verifier rule")):
+        e2e = res[key] = in_child(kind, args.docs, args)
+        print(f"  dedupe Deduplicator.run ({label}): {e2e['docs_per_s']:,.0f} docs/s ({e2e['seconds']:.1f} s, "
+              f"{e2e['cpu_seconds']:.1f} CPU s), "
+              f"peak RSS {e2e['peak_rss_mb']:,.0f} MB (+ workers {e2e['peak_rss_workers_mb']:,.0f} MB), "
+              f"{e2e['candidates']:,} candidates ({e2e['verified']:,} past the rare-word guard), "
+              f"{e2e['links']:,} links", flush=True)
     peer_n = args.peer_docs or args.docs
     peer = in_child("datasketch", peer_n, args)
     res["datasketch_pipeline"] = peer
     print(f"  datasketch update_batch + MinHashLSH pipeline: {peer['docs_per_s']:,.0f} docs/s "
-          f"({peer['seconds']:.1f} s on {peer['docs']:,}), peak RSS {peer['peak_rss_mb']:,.0f} MB")
-    print(f"  ratio dedupe / datasketch pipeline: {ratio(e2e['docs_per_s'], peer['docs_per_s'])}x")
+          f"({peer['seconds']:.1f} s, {peer['cpu_seconds']:.1f} CPU s on {peer['docs']:,}), "
+          f"peak RSS {peer['peak_rss_mb']:,.0f} MB")
+    for key, label in (("end_to_end", "learned"), ("end_to_end_rule", "rule")):
+        print(f"  ratio dedupe ({label}) / datasketch pipeline: "
+              f"{ratio(res[key]['docs_per_s'], peer['docs_per_s'])}x")
 
     if args.big:
         res["big"] = run_big(args)
+    elif args.keep_big and args.output.exists():
+        old = json.loads(args.output.read_text()).get("big")
+        if old:  # an earlier large run, kept and labelled as such (its own date and verifier)
+            old.setdefault("verifier", "rule")
+            old.setdefault("date", json.loads(args.output.read_text()).get("date"))
+            res["big"] = old
+    print_targets(res)
 
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(res, indent=2) + "\n")

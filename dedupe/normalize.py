@@ -52,6 +52,23 @@ _TEASER_HEADING = re.compile(
 )
 _BREADCRUMB = re.compile(r"^[^>\n]{1,40}(?:\s[>»›/]\s[^>\n]{1,40}){2,}$")
 
+# Cheap necessary conditions checked before the regexes above (speed only: a line that fails
+# one can never match its regex, so the result is the same; tests/test_normalize.py checks it).
+#: the words a teaser heading can start with
+_TEASER_STARTS = ("read", "related", "more", "you", "recommended", "also", "popular")
+#: the first words of the boilerplate alternatives, besides "comment" anywhere and a leading digit
+_BOILERPLATE_STARTS = ("leave", "share", "tweet", "email", "print", "reading", "featured", "image", "(",
+                       "advertisement", "sponsored", "all", "copyright", "follow", "sign", "subscribe",
+                       "click", "posted", "published", "updated", "tag")
+
+
+def _may_be_boilerplate(line: str) -> bool:
+    return line.startswith(_BOILERPLATE_STARTS) or "comment" in line or line[:1].isdigit()
+
+
+def _may_be_breadcrumb(line: str) -> bool:
+    return ">" in line or "/" in line or "\u00bb" in line or "\u203a" in line
+
 
 def normalize_text(text: str, config: NormalizeConfig | None = None) -> str:
     """Normalise ``text`` (see the module docstring).  Idempotent."""
@@ -71,9 +88,14 @@ def _once(text: str, config: NormalizeConfig) -> str:
         text = _TAG.sub(" ", text)
     if "&" in text:
         text = html.unescape(text)
-    text = unicodedata.normalize("NFKC", text).casefold()
+    if text.isascii():  # NFKC leaves ASCII unchanged and casefold() is lower() there
+        text = text.lower()
+    else:
+        text = unicodedata.normalize("NFKC", text).casefold()
     text = _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
-    lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
+    # " ".join(line.split()) is _SPACES.sub(" ", line).strip(): str.split, str.strip and the
+    # regex's \s share one definition of whitespace (Py_UNICODE_ISSPACE); split is ~4x faster
+    lines = [" ".join(line.split()) for line in text.split("\n")]
     if config.strip_boilerplate:
         lines = strip_boilerplate_lines(lines)
     return _BLANKS.sub("\n\n", "\n".join(lines)).strip()
@@ -81,21 +103,22 @@ def _once(text: str, config: NormalizeConfig) -> str:
 
 def strip_boilerplate_lines(lines: list[str]) -> list[str]:
     """Drop page furniture from already case-folded, whitespace-folded lines."""
-    content = [line for line in lines if line]
-    total_words = sum(len(line.split()) for line in content) or 1
+    counts = [len(line.split()) if line else 0 for line in lines]
+    total_words = sum(counts) or 1
     kept: list[str] = []
     seen: set[str] = set()
     words_so_far = 0
-    for line in lines:
+    for line, n_words in zip(lines, counts):
         if not line:
             kept.append(line)
             continue
-        n_words = len(line.split())
         short = n_words <= 12
-        if short and _TEASER_HEADING.match(line) and words_so_far >= total_words * 0.3:
+        if (short and words_so_far >= total_words * 0.3 and line.startswith(_TEASER_STARTS)
+                and _TEASER_HEADING.match(line)):
             break  # the rest of the page is teasers for other articles
         words_so_far += n_words
-        if short and (_BOILERPLATE_LINE.match(line) or _BREADCRUMB.match(line)):
+        if short and ((_may_be_boilerplate(line) and _BOILERPLATE_LINE.match(line))
+                      or (_may_be_breadcrumb(line) and _BREADCRUMB.match(line))):
             continue
         if n_words >= 4 and line in seen:  # repeated banner lines, pull quotes printed twice
             continue

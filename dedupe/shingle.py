@@ -163,6 +163,8 @@ class Shingler:
     # -- tokens ---------------------------------------------------------------------------
     def tokens(self, text: str) -> list[str]:
         """Word tokens of normalised text; characters for spaceless scripts."""
+        if text.isascii():  # \w is [A-Za-z0-9_] there: map other bytes to spaces and split (faster)
+            return text.encode("ascii").translate(_ASCII_NONWORD).decode("ascii").split()
         if is_spaceless(text):
             return [ch for ch in text if ch.isalnum()]
         return _WORD.findall(text)

@@ -46,6 +46,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
+from itertools import repeat
 from importlib import resources
 from pathlib import Path
 
@@ -74,7 +75,10 @@ RARE_IDF = 7.0
 
 @dataclass
 class Profile:
-    """Everything the pair features need from one document, computed once per document."""
+    """Everything the pair features need from one document, computed once per document.
+
+    ``grams[n]`` is the set of word n-grams (n = 1, 2, 3, 5) as tuples; :meth:`Profiler.profile`
+    stores ``grams[1]`` as the set of words (only the sets' sizes and overlaps are used)."""
 
     tokens: list[str]
     grams: dict[int, set]
@@ -84,12 +88,40 @@ class Profile:
     numbers: set[str]
     entities: set[str]
     quotes: set
-    chars: Counter
     day: int | None
     features: DocFeatures
     char_norm: float = 0.0
     tfidf_norm: float = 0.0
     rare: set = field(default_factory=set)
+    #: the character 4-grams of the space-joined tokens as sorted unique ``uint64`` codes (four
+    #: UTF-16 code units) and their counts; ``None`` when a character lies beyond U+FFFF
+    char_keys: np.ndarray | None = None
+    char_counts: np.ndarray | None = None
+
+    @property
+    def chars(self) -> Counter:
+        """Counts of the character 4-grams of the space-joined tokens (built on first use)."""
+        chars = self.__dict__.get("_chars")
+        if chars is None:
+            flat = " ".join(self.tokens)
+            chars = self.__dict__["_chars"] = Counter(flat[i:i + 4] for i in range(max(0, len(flat) - 3)))
+        return chars
+
+
+def _char_grams(flat: str):
+    """``(keys, counts)`` of the character 4-grams of ``flat`` (see :attr:`Profile.char_keys`),
+    or ``(None, None)`` when ``flat`` has a character beyond U+FFFF.  The codes are exact (one
+    per distinct 4-gram), so every sum over them equals the one over :attr:`Profile.chars`."""
+    codes = np.frombuffer(flat.encode("utf-32-le"), dtype=np.uint32)
+    if len(codes) < 4:
+        return np.empty(0, dtype=np.uint64), np.empty(0, dtype=np.int64)
+    if int(codes.max()) > 0xFFFF:
+        return None, None
+    c = codes.astype(np.uint64)
+    w = len(c) - 3
+    keys = (c[:w] << np.uint64(48)) | (c[1:w + 1] << np.uint64(32)) | (c[2:w + 2] << np.uint64(16)) | c[3:]
+    keys, counts = np.unique(keys, return_counts=True)
+    return keys, counts.astype(np.int64)
 
 
 def _ngrams(tokens: list[str], n: int) -> set:
@@ -117,6 +149,16 @@ class Profiler:
         self.config = config or Config()
         self.shingler = shingler or Shingler(self.config.shingle)
         self._stems: dict[str, str | None] = {}
+        self._idf: dict[str, float] = {}
+
+    def _idf_of(self, term: str) -> float:
+        """The background idf of a stem (cached per instance)."""
+        v = self._idf.get(term)
+        if v is None:
+            if len(self._idf) > 1_000_000:
+                self._idf.clear()
+            v = self._idf[term] = self.shingler.background.idf(term)
+        return v
 
     def content_terms(self, tokens: list[str]) -> list[str]:
         """Stemmed content words, like :meth:`Shingler.content_terms`, with a per-instance cache."""
@@ -135,19 +177,34 @@ class Profiler:
 
     def profile(self, raw: str, normalized: str | None = None, features: DocFeatures | None = None,
                 date_str: str | None = None) -> Profile:
+        """The :class:`Profile` of one document (``normalized``/``features`` when already known)."""
+        return self._profile(raw, normalized, features, date_str, True)
+
+    def profile_reference(self, raw: str, normalized: str | None = None, features: DocFeatures | None = None,
+                          date_str: str | None = None) -> Profile:
+        """:meth:`profile` the straightforward way (no stem/idf look-up caches, character 4-grams
+        counted in a ``Counter``): the specification the fast path is tested against."""
+        return self._profile(raw, normalized, features, date_str, False)
+
+    def _profile(self, raw, normalized, features, date_str, fast: bool) -> Profile:
         norm = normalized if normalized is not None else normalize_text(raw, self.config.normalize)
         sh = self.shingler
         feats = features if features is not None else sh.features(norm)
         tokens = sh.tokens(norm)
         stems_list = self.content_terms(tokens)
         stems = Counter(stems_list)
-        bg = sh.background
-        idf = {t: bg.idf(t) for t in stems}
+        idf_of = self._idf_of if fast else sh.background.idf
+        idf = {t: idf_of(t) for t in stems}
         sents = []
+        get = self._stems.get
         for piece in _SENT_END.split(norm):
             toks = _WORD.findall(piece)
             if len(toks) >= 3:
-                content = frozenset(self.content_terms(toks))
+                if fast:  # the stems are cached (content_terms above saw these tokens): look them up
+                    got = list(map(get, toks, repeat("")))
+                    content = frozenset(self.content_terms(toks) if "" in got else filter(None, got))
+                else:
+                    content = frozenset(self.content_terms(toks))
                 if content:
                     sents.append(content)
         numbers = {n.replace(",", "").rstrip(".") for n in _NUMBER.findall(norm)}
@@ -161,11 +218,15 @@ class Profiler:
         for m in _QUOTE.finditer(raw.replace("\u2019", "'")):
             qt = _WORD.findall(m.group(1).lower())
             quotes |= _ngrams(qt, 4)
-        flat = " ".join(tokens)
-        chars = Counter(flat[i:i + 4] for i in range(max(0, len(flat) - 3)))
-        prof = Profile(tokens, {n: _ngrams(tokens, n) for n in (1, 2, 3, 5)}, stems, idf, sents, numbers,
-                       entities, quotes, chars, _parse_day(date_str), feats)
-        prof.char_norm = math.sqrt(sum(v * v for v in chars.values()))
+        keys, counts = _char_grams(" ".join(tokens)) if fast else (None, None)
+        grams = {n: _ngrams(tokens, n) for n in (1, 2, 3, 5)[fast:]}
+        if fast:  # only the sizes of these sets and their intersections matter: words, not 1-tuples
+            grams[1] = set(tokens)
+        prof = Profile(tokens, grams, stems, idf, sents, numbers,
+                       entities, quotes, _parse_day(date_str), feats, char_keys=keys, char_counts=counts)
+        # an exact integer either way: the same float as the sum over ``chars``
+        sq = int(np.dot(counts, counts)) if counts is not None else sum(v * v for v in prof.chars.values())
+        prof.char_norm = math.sqrt(sq)
         prof.tfidf_norm = math.sqrt(sum(((1 + math.log(c)) * idf[t]) ** 2 for t, c in stems.items()))
         prof.rare = {t for t, v in idf.items() if v >= RARE_IDF}
         return prof
@@ -240,6 +301,30 @@ FEATURES: tuple[str, ...] = (
 
 def pair_features(pa: Profile, pb: Profile) -> np.ndarray:
     """The feature vector (order of :data:`FEATURES`) of a pair; symmetric in ``pa``/``pb``."""
+    return _pair_features(pa, pb, True)
+
+
+def pair_features_reference(pa: Profile, pb: Profile) -> np.ndarray:
+    """:func:`pair_features` computed the straightforward way (character 4-gram counts as
+    ``Counter`` objects): the specification the fast path is tested against, bit for bit."""
+    return _pair_features(pa, pb, False)
+
+
+def _char_dot(pa: Profile, pb: Profile, fast: bool) -> int:
+    """Sum over the shared character 4-grams of the product of their counts (an exact int)."""
+    if fast and pa.char_keys is not None and pb.char_keys is not None:
+        (ka, ca), (kb, cb) = sorted(((pa.char_keys, pa.char_counts), (pb.char_keys, pb.char_counts)),
+                                    key=lambda kc: len(kc[0]))
+        if len(ka) == 0:
+            return 0
+        at = np.minimum(np.searchsorted(kb, ka), len(kb) - 1)  # the smaller set looked up in the larger
+        hit = kb[at] == ka
+        return int(np.dot(ca[hit], cb[at[hit]]))
+    small, large = (pa.chars, pb.chars) if len(pa.chars) < len(pb.chars) else (pb.chars, pa.chars)
+    return sum(v * large.get(k, 0) for k, v in small.items())
+
+
+def _pair_features(pa: Profile, pb: Profile, fast: bool) -> np.ndarray:
     out: list[float] = []
     for n in (1, 2, 3, 5):
         out.extend(_set_scores(pa.grams[n], pb.grams[n]))
@@ -248,8 +333,7 @@ def pair_features(pa: Profile, pb: Profile) -> np.ndarray:
     shared = sa & sb
     dot = sum((1 + math.log(pa.stems[t])) * (1 + math.log(pb.stems[t])) * pa.idf[t] ** 2 for t in shared)
     out.append(dot / (pa.tfidf_norm * pb.tfidf_norm) if pa.tfidf_norm and pb.tfidf_norm else 0.0)
-    small, large = (pa.chars, pb.chars) if len(pa.chars) < len(pb.chars) else (pb.chars, pa.chars)
-    cdot = sum(v * large.get(k, 0) for k, v in small.items())
+    cdot = _char_dot(pa, pb, fast)
     out.append(cdot / (pa.char_norm * pb.char_norm) if pa.char_norm and pb.char_norm else 0.0)
     fa, fb = pa.features, pb.features
     inter = _overlap(fa.pairs, fb.pairs)
@@ -432,7 +516,10 @@ def verdicts(model: VerifierModel, X: np.ndarray, threshold: float = 0.5) -> lis
     X = np.atleast_2d(X)
     if len(X) == 0:
         return []
-    P = model.predict_proba(X)
+    return _verdicts(model, X, model.predict_proba(X), threshold)
+
+
+def _verdicts(model: VerifierModel, X: np.ndarray, P: np.ndarray, threshold: float) -> list[Verdict]:
     out = []
     for x, p in zip(X, P):
         probs = {c: float(v) for c, v in zip(model.classes, p)}
@@ -468,6 +555,103 @@ def _guard(pa: Profile, pb: Profile, vc) -> bool:
     return shared / small >= vc.rare_threshold and shared >= vc.min_rare
 
 
+def _intersections(values: np.ndarray, offsets: np.ndarray, i: np.ndarray, j: np.ndarray,
+                   chunk_values: int = 1 << 18) -> np.ndarray:
+    """Per pair ``(i[k], j[k])``: the size of the intersection of the two documents' sorted
+    unique ``values`` (compressed rows: ``offsets`` has one entry per document plus one).
+
+    Values held by only one of the involved documents are dropped first (they never count),
+    then each chunk of pairs is one merge-like ``searchsorted`` over ``pair << 32 | value`` keys.
+    """
+    m = len(i)
+    out = np.zeros(m, dtype=np.int64)
+    if m == 0 or len(values) == 0:
+        return out
+    lengths = np.diff(offsets)
+    member = np.zeros(len(lengths), dtype=bool)
+    member[i] = True
+    member[j] = True
+    in_play = np.repeat(member, lengths)
+    pool = np.sort(values[in_play])
+    common = np.unique(pool[1:][pool[1:] == pool[:-1]])
+    del pool
+    keep = in_play & np.isin(values, common, assume_unique=False) if len(common) else np.zeros(len(values), bool)
+    del in_play
+    kept = np.zeros(len(values) + 1, dtype=np.int64)
+    np.cumsum(keep, out=kept[1:])
+    offs = kept[offsets]
+    vals = values[keep].astype(np.uint64)
+    lens = np.diff(offs)
+    cost = np.cumsum(lens[i] + lens[j] + 1)
+    start = 0
+    while start < m:
+        stop = max(int(np.searchsorted(cost, (cost[start - 1] if start else 0) + chunk_values, side="right")),
+                   start + 1)
+        ci, cj = i[start:stop], j[start:stop]
+        la, lb = lens[ci], lens[cj]
+        pa = _ranges(offs[ci], la)
+        pb = _ranges(offs[cj], lb)
+        k = np.arange(stop - start, dtype=np.uint64)
+        keys_a = (np.repeat(k, la) << np.uint64(32)) | vals[pa]
+        owner_b = np.repeat(np.arange(stop - start), lb)
+        keys_b = (owner_b.astype(np.uint64) << np.uint64(32)) | vals[pb]
+        if len(keys_a) and len(keys_b):
+            at = np.minimum(np.searchsorted(keys_a, keys_b), len(keys_a) - 1)
+            out[start:stop] = np.bincount(owner_b[keys_a[at] == keys_b], minlength=stop - start)
+        start = stop
+    return out
+
+
+def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Concatenation of ``arange(s, s + l)`` for each start and length."""
+    total = int(lengths.sum())
+    if total == 0:
+        return np.empty(0, dtype=np.int64)
+    ends = np.cumsum(lengths)
+    return np.arange(total, dtype=np.int64) + np.repeat(starts - (ends - lengths), lengths)
+
+
+def guard_mask(pairs, batch, vc, rule: bool = False) -> np.ndarray:
+    """:func:`_guard` for many pairs at once, on a :class:`dedupe.shingle.FeatureBatch` (row
+    ``k`` holds the features of document ``k``).  Exactly the same booleans as ``_guard`` on
+    each pair (integer intersection counts, the same divisions), without building profiles:
+    a pair it rejects can never be linked, so the pipeline computes pair features only for the
+    pairs it keeps (on news collections, a few percent of the LSH candidates).
+
+    The rule (:func:`dedupe.compare.decide`) links only pairs that pass the same test, except
+    that it scores an empty side as containment 0 (which passes a threshold of 0):
+    ``rule=True`` gives that variant, a superset of the rule's links."""
+    pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
+    i, j = pairs[:, 0], pairs[:, 1]
+    ok = np.zeros(len(pairs), dtype=bool)
+    if not len(pairs):
+        return ok
+    rv, ro = batch.view("rare")
+    rl = np.diff(ro)
+    small = np.minimum(rl[i], rl[j])
+    shared = _intersections(rv, ro, i, j)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        contained = np.where(small > 0, shared / np.maximum(small, 1), 0.0)
+        ok = (contained >= vc.rare_threshold) & (shared >= vc.min_rare)
+    if not rule:
+        ok &= small > 0
+    rest = np.flatnonzero(~ok)
+    if len(rest):
+        sv, so = batch.view("shingles")
+        sl = np.diff(so)
+        ri, rj = i[rest], j[rest]
+        small_s = np.minimum(sl[ri], sl[rj])
+        shared_s = _intersections(sv, so, ri, rj)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            dup = np.where(small_s > 0, shared_s / np.maximum(small_s, 1), 0.0) >= vc.duplicate_at
+        ok[rest] = dup if rule else dup & (small_s > 0)
+    return ok
+
+
+#: Rows per call of the model when verifying many pairs (bounds the evaluation's memory).
+PREDICT_ROWS = 8192
+
+
 class LearnedVerifier:
     """Verifies candidate pairs with the model; the batch pipeline's default verifier."""
 
@@ -486,20 +670,46 @@ class LearnedVerifier:
             return []
         X = np.vstack([pair_features(profiles[int(i)], profiles[int(j)]) for i, j in pairs])
         vc = self.config.verify
-        out: list[tuple[float, str, dict] | None] = []
-        for (i, j), v in zip(pairs, verdicts(self.model, X, vc.learned_threshold)):
-            if accept(v, profiles[int(i)], profiles[int(j)], vc):
+        guard = [_guard(profiles[int(i)], profiles[int(j)], vc) for i, j in pairs]
+        return self.decisions_from_features(X, guard)
+
+    def decisions_from_features(self, X: np.ndarray, guard) -> list[tuple[float, str, dict] | None]:
+        """:meth:`decisions` for pairs whose feature rows ``X`` and rare-word guard verdicts
+        (:func:`_guard`, or :func:`guard_mask` for many pairs at once) were computed elsewhere
+        (the pipeline computes them in worker processes)."""
+        X = np.atleast_2d(X)
+        if len(X) == 0:
+            return []
+        vc = self.config.verify
+        out: list[tuple[float, str, dict] | None] = [None] * len(X)
+        # in chunks: the tree evaluation holds (rows x trees) temporaries; rows are independent
+        P = np.vstack([self.model.predict_proba(X[s:s + PREDICT_ROWS]) for s in range(0, len(X), PREDICT_ROWS)])
+        # Verdict objects only for the rows that can link (the same floats as verdicts(): the
+        # same elementwise operations on the same probabilities)
+        c = {name: k for k, name in enumerate(self.model.classes)}
+        sim = P[:, c["duplicate"]] + P[:, c["rewrite"]] + 0.5 * P[:, c["same-source"]]
+        maybe = np.flatnonzero((1.0 - P[:, c["unrelated"]] >= vc.learned_threshold)
+                               & (np.round(sim, 7) >= vc.threshold - 1e-6) & np.asarray(guard, dtype=bool))
+        for row, v in zip(maybe.tolist(), _verdicts(self.model, X[maybe], P[maybe], vc.learned_threshold)):
+            if v.linked and v.similarity >= vc.threshold:
                 scores = dict(v.features)
                 scores.update({f"p_{k}": val for k, val in v.probabilities.items()})
-                out.append((v.similarity, v.relation, scores))
-            else:
-                out.append(None)
+                out[row] = (v.similarity, v.relation, scores)
         return out
 
     def verify_pairs(self, pairs, profiles: list[Profile], ids: list[str]) -> list[Link]:
-        links = []
-        for (i, j), d in zip(pairs, self.decisions(pairs, profiles)):
-            if d is not None:
-                a, b = sorted((ids[int(i)], ids[int(j)]))
-                links.append(Link(a, b, d[0], d[1], d[2]))
-        return links
+        return _links(pairs, self.decisions(pairs, profiles), ids)
+
+    def links_from_features(self, pairs, X: np.ndarray, ids: list[str], guard) -> list[Link]:
+        """The links :meth:`verify_pairs` returns, from feature rows and guard verdicts computed
+        elsewhere (see :meth:`decisions_from_features`)."""
+        return _links(pairs, self.decisions_from_features(X, guard), ids)
+
+
+def _links(pairs, decisions, ids: list[str]) -> list[Link]:
+    links = []
+    for (i, j), d in zip(pairs, decisions):
+        if d is not None:
+            a, b = sorted((ids[int(i)], ids[int(j)]))
+            links.append(Link(a, b, d[0], d[1], d[2]))
+    return links

@@ -144,3 +144,75 @@ def test_worker_processes_and_chunking_do_not_change_the_result(seeds_dir, monke
                      sorted((l.a, l.b, l.similarity, l.relation) for l in r.links), r.candidates)
     assert key(one) == key(two)
     assert any(l.scores == {"exact": 1.0} for l in two.links)
+
+
+def _reference_learned(self, candidates, docs, reps, features, rep_ids):
+    """The learned verification done the straightforward way: every involved document profiled
+    with Profiler.profile_reference, every candidate pair scored."""
+    import numpy as np
+
+    from dedupe.normalize import normalize_text
+
+    profiler = self.verifier.profiler
+    profiles = [None] * len(reps)
+    for k in np.unique(candidates).tolist():
+        doc = docs[reps[k]]
+        profiles[k] = profiler.profile_reference(doc.text, normalize_text(doc.text), features[k], doc.date)
+    return self.verifier.verify_pairs(candidates, profiles, rep_ids)
+
+
+def _near_copy_corpus(shared_data, n=40, seed=77):
+    rnd = random.Random(seed)
+    files = sorted((shared_data / "bbc-news" / "bbc").glob("*/*.txt"))
+    docs = []
+    for k, path in enumerate(rnd.sample(files, n)):
+        text = path.read_bytes().decode("utf-8", errors="replace")
+        docs.append(Document(f"d{k}", text, date=f"2021-03-{1 + k % 28:02d}"))
+        for kind, variant in _variants(text, rnd).items():
+            docs.append(Document(f"d{k}#{kind}", variant))
+    return docs
+
+
+@pytest.mark.parametrize("method", ["learned", "rule"])
+def test_fast_verification_equals_verifying_every_candidate(shared_data, monkeypatch, method):
+    """The guard prefilter, grouped profiles, the profile cache and worker processes change no link."""
+    import numpy as np
+
+    from dedupe.pipeline import batch as batch_mod
+
+    docs = _near_copy_corpus(shared_data)
+    cfg = Config().with_(**{"verify.method": method})
+    key = lambda r: ([c.ids for c in r.clusters], [(l.a, l.b, l.similarity, l.relation, l.scores)  # noqa: E731
+                                                  for l in r.links], r.candidates)
+    with monkeypatch.context() as m:
+        m.setattr(batch_mod, "guard_mask", lambda pairs, *a, **k: np.ones(len(pairs), dtype=bool))
+        if method == "learned":
+            m.setattr(batch_mod.Deduplicator, "_verify_learned", _reference_learned)
+        everything = Deduplicator(cfg, workers=1).run(docs)
+        reference = key(everything)
+    assert everything.verified == everything.candidates
+    verified = [link for link in reference[1] if link[4] != {"exact": 1.0}]
+    assert reference[2] >= len(verified) + 20 and len(verified) >= 20  # candidates to reject, links to keep
+    fast = Deduplicator(cfg, workers=1).run(docs)
+    assert key(fast) == reference
+    assert len(verified) <= fast.verified < fast.candidates  # the guard skipped some candidates
+    monkeypatch.setattr(batch_mod, "PARALLEL_MIN_PAIRS", 1)
+    monkeypatch.setattr(batch_mod, "GROUP_PAIRS", 5)
+    monkeypatch.setattr(batch_mod, "PROFILE_CACHE", 6)
+    assert key(Deduplicator(cfg, workers=2).run(docs)) == reference
+
+
+def test_pair_groups_cover_every_pair_once_and_keep_small_components_whole():
+    import numpy as np
+
+    from dedupe.pipeline.batch import _pair_groups
+
+    pairs = np.array([(0, 1), (1, 2), (5, 6), (3, 4), (2, 7), (8, 9), (9, 10), (10, 11), (11, 12)])
+    groups = _pair_groups(pairs, size=4)
+    assert sorted(np.concatenate(groups).tolist()) == list(range(len(pairs)))
+    assert all(len(g) <= 4 for g in groups)
+    comp_of_pair = {0: "a", 1: "a", 4: "a", 2: "b", 3: "c", 5: "d", 6: "d", 7: "d", 8: "d"}
+    for g in groups:  # a component of at most 4 pairs is never split
+        for c in ("a", "b", "c"):
+            members = [p for p in g.tolist() if comp_of_pair[p] == c]
+            assert members == [] or len(members) == sum(1 for v in comp_of_pair.values() if v == c)

@@ -173,3 +173,17 @@ def test_batch_engine_property(docs):
     ref = Shingler()
     for text, got in zip(texts, batch):
         _assert_same(got, ref.features_reference(text))
+
+
+def test_ascii_fast_tokens_equal_the_regex(shared_data):
+    import re
+
+    from dedupe.normalize import normalize_text
+
+    sh = Shingler(ShingleConfig())
+    paths = sorted((shared_data / "bbc-news" / "bbc").glob("*/*.txt"))[::40]
+    texts = [normalize_text(p.read_bytes().decode("utf-8", errors="replace")) for p in paths]
+    texts += ["", "snake_case and __dunder__ x1 9.5% e-mail", "tabs\tand\nnew\x0blines \x1f ~`!@#$^&*()[]{}|\\;:'\",<>/?"]
+    assert sum(t.isascii() for t in texts) > 20
+    for t in texts:
+        assert sh.tokens(t) == re.findall(r"\w+", t)

@@ -212,3 +212,85 @@ def test_rewrite_keeps_content_but_breaks_kgrams(profiler):
             for s in range(5)]
     assert np.mean([v["w5_cmax"] for v in vals]) < 0.8
     assert np.mean([v["stem_cmax"] for v in vals]) > 0.6
+
+
+# -- the fast paths equal the straightforward ones ----------------------------------------------
+def _bbc_texts(shared_data, n, seed=5):
+    paths = sorted((shared_data / "bbc-news" / "bbc").glob("*/*.txt"))
+    rnd = random.Random(seed)
+    texts = [p.read_bytes().decode("utf-8", errors="replace") for p in rnd.sample(paths, n)]
+    # near copies and rewrites of some, so that many pairs share sentences, words and 4-grams
+    for t in texts[: n // 3]:
+        words = t.split()
+        texts.append(" ".join(w for k, w in enumerate(words) if k % 17))
+        texts.append("Share this\n" + t.replace(".", " today."))
+    return texts
+
+
+EDGE_TEXTS = ["", "one", "a b", "Ünïcödé text 😀 with emoji and Gothic 𐌰𐌹𐌽𐍃 here, 12.0 and 3,400.", "日本語のテキストです。これは文です。",
+              'He said "the rates will rise by 2.5 percent next year" on Monday.', "x" * 3, "Ab Cd Ef. Gh."]
+
+
+def test_fast_profile_and_pair_features_equal_the_reference_bit_for_bit(shared_data):
+    from dedupe.verifier import pair_features_reference
+
+    texts = _bbc_texts(shared_data, 60) + EDGE_TEXTS
+    fast, ref = Profiler(Config()), Profiler(Config())
+    dates = ["2020-01-%02d" % (1 + k % 28) if k % 3 else None for k in range(len(texts))]
+    P = [fast.profile(t, date_str=d) for t, d in zip(texts, dates)]
+    R = [ref.profile_reference(t, date_str=d) for t, d in zip(texts, dates)]
+    assert all(p.char_keys is not None for p in P[:5]) and all(r.char_keys is None for r in R)
+    assert any(p.char_keys is None for p in P)  # the Gothic word (beyond U+FFFF) takes the Counter path
+    rnd = random.Random(9)
+    pairs = [(rnd.randrange(len(P)), rnd.randrange(len(P))) for _ in range(600)]
+    pairs += [(i, i + 60) for i in range(20)] + [(i, j) for i in range(len(P) - 8, len(P)) for j in range(len(P))]
+    for i, j in pairs:
+        a, b = pair_features(P[i], P[j]), pair_features_reference(R[i], R[j])
+        assert a.tobytes() == b.tobytes(), (i, j, [f for f, x, y in zip(FEATURES, a, b) if x != y])
+    for p, r in zip(P, R):
+        assert (p.char_norm, p.tfidf_norm, p.rare, p.sentences, p.idf) == (r.char_norm, r.tfidf_norm, r.rare,
+                                                                              r.sentences, r.idf)
+        assert p.chars == r.chars
+
+
+def test_guard_mask_equals_the_per_pair_guard(shared_data):
+    from dedupe.compare import decide, pair_scores
+    from dedupe.shingle import FeatureBatch
+    from dedupe.verifier import _guard, guard_mask
+
+    texts = _bbc_texts(shared_data, 45, seed=11) + EDGE_TEXTS
+    profiler = Profiler(Config())
+    P = [profiler.profile(t) for t in texts]
+    batch = FeatureBatch.from_features([p.features for p in P])
+    pairs = np.array([(i, j) for i in range(len(P)) for j in range(i + 1, len(P))], dtype=np.int64)
+    for vc in (Config().verify, Config().with_(**{"verify.rare_threshold": 0.0, "verify.min_rare": 0,
+                                                  "verify.duplicate_at": 0.3}).verify):
+        mask = guard_mask(pairs, batch, vc)
+        expected = np.array([_guard(P[i], P[j], vc) for i, j in pairs])
+        assert np.array_equal(mask, expected)
+        assert 0 < expected.sum() < len(pairs)
+        # the rule's variant keeps every pair the rule links
+        rule = guard_mask(pairs, batch, vc, rule=True)
+        linked = np.array([decide(pair_scores(P[i].features, P[j].features), vc) is not None for i, j in pairs])
+        assert not (linked & ~rule).any() and linked.sum() > 0
+
+
+def test_intersections_count_shared_values():
+    from dedupe.verifier import _intersections
+
+    rnd = np.random.default_rng(4)
+    sets = [np.unique(rnd.integers(0, 60, rnd.integers(0, 25))).astype(np.uint32) for _ in range(40)]
+    values = np.concatenate(sets)
+    offsets = np.concatenate(([0], np.cumsum([len(s) for s in sets])))
+    i, j = rnd.integers(0, 40, 500), rnd.integers(0, 40, 500)
+    got = _intersections(values, offsets, i, j, chunk_values=64)
+    assert got.tolist() == [len(set(sets[a].tolist()) & set(sets[b].tolist())) for a, b in zip(i, j)]
+
+
+def test_model_rows_are_independent_so_chunked_prediction_is_exact():
+    model = load_model()
+    rng = np.random.default_rng(0)
+    X = rng.random((700, len(FEATURES))) * rng.choice([1, 5, 100], size=len(FEATURES))
+    P = model.predict_proba(X)
+    for size in (1, 3, 256):
+        assert np.array_equal(P, np.vstack([model.predict_proba(X[s:s + size]) for s in range(0, len(X), size)]))

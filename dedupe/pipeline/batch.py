@@ -6,8 +6,10 @@ Stages (each a pure function over lists, so the same code runs in a Spark partit
 2. collapse exact copies (identical normalised text) onto one representative;
 3. sign the representatives (:class:`dedupe.signature.Signer`), band the signatures and collect
    LSH candidates from both views (:mod:`dedupe.index.lsh`);
-4. verify every candidate: with the learned pair verifier (:mod:`dedupe.verifier`, the default,
-   ``verify.method="learned"``) or the rule on the exact sets (:mod:`dedupe.compare`, ``"rule"``);
+4. verify the candidates: first the rare-word guard every link must pass, for all candidates at
+   once (:func:`dedupe.verifier.guard_mask`), then, for the pairs it keeps, the learned pair
+   verifier (:mod:`dedupe.verifier`, the default, ``verify.method="learned"``) or the rule on
+   the exact sets (:mod:`dedupe.compare`, ``"rule"``);
 5. cluster the verified links (:mod:`dedupe.cluster`).
 """
 
@@ -28,6 +30,7 @@ from dedupe.model import Cluster, Document, Link
 from dedupe.normalize import normalize_text
 from dedupe.shingle import DocFeatures, FeatureBatch, Shingler
 from dedupe.signature import Signer
+from dedupe.verifier import guard_mask
 
 Progress = Callable[[str, int, int], None]
 
@@ -41,6 +44,8 @@ class RunResult:
     documents: list[Document]
     candidates: int = 0
     warnings: list[str] = field(default_factory=list)
+    #: candidate pairs that passed the rare-word guard and were verified (the rest cannot link)
+    verified: int = 0
 
     def cluster_of(self) -> dict[str, Cluster]:
         return {m.id: c for c in self.clusters for m in c.members}
@@ -59,12 +64,18 @@ PARALLEL_MIN_DOCS = 20_000
 
 
 def _prepare(texts: list[str], config: Config, shingler: Shingler | None = None):
-    """Stage 1 for one chunk: normalised-text digests (``None`` for empty text) and the features
-    of every text, as a :class:`dedupe.shingle.FeatureBatch`."""
+    """Stages 1 and 3 for one chunk: normalised-text digests (``None`` for empty text), the
+    features of every text as a :class:`dedupe.shingle.FeatureBatch`, and the LSH band keys of
+    both signature views (``{view: (n, bands) array}``; a row depends only on its document)."""
     shingler = shingler or _worker_shingler(config)
     norms = [normalize_text(t, config.normalize) for t in texts]
     digests = [hashlib.blake2b(n.encode("utf-8"), digest_size=16).digest() if n else None for n in norms]
-    return digests, shingler.features_batch(norms)
+    batch = shingler.features_batch(norms)
+    del norms
+    sigs = Signer(config).sign(batch)
+    params = config.lsh_params()
+    keys = {view: band_keys(sigs[view], params[view]) for view in ("shingles", "terms")}
+    return digests, batch, keys
 
 
 _WORKER: dict = {}
@@ -80,6 +91,89 @@ def _worker_shingler(config: Config) -> Shingler:
 def _prepare_in_worker(args):
     texts, config = args
     return _prepare(texts, config)
+
+
+#: Verified pairs from which their features are computed in worker processes.
+PARALLEL_MIN_PAIRS = 2_000
+#: Pairs per group of the learned verification (a group's documents are profiled once).
+GROUP_PAIRS = 512
+#: Profiles a process keeps between groups (consecutive groups share documents).
+PROFILE_CACHE = 2_048
+
+_VERIFY: dict = {}
+
+
+def _feature_names():
+    from dedupe.verifier import FEATURES
+
+    return FEATURES
+
+
+def _pair_groups(pairs: np.ndarray, size: int = GROUP_PAIRS) -> list[np.ndarray]:
+    """Indices of ``pairs`` in groups of about ``size``: the pairs of one connected component
+    (documents linked by pairs) stay together when the component fits, so most documents are
+    profiled once.  Components are packed in order of their first pair; larger ones are cut."""
+    n = int(pairs.max()) + 1
+    parent = np.arange(n, dtype=np.int64)
+    a, b = pairs[:, 0], pairs[:, 1]
+    while True:  # label propagation to the smallest index of each component
+        low = np.minimum(parent[a], parent[b])
+        new = parent.copy()
+        np.minimum.at(new, a, low)
+        np.minimum.at(new, b, low)
+        new = new[new]
+        if np.array_equal(new, parent):
+            break
+        parent = new
+    comp = parent[a]
+    order = np.argsort(comp, kind="stable")
+    sizes = np.bincount(comp)[np.unique(comp)]
+    groups: list[np.ndarray] = []
+    current: list[np.ndarray] = []
+    filled = 0
+    start = 0
+    for size_c in sizes.tolist():
+        members = order[start:start + size_c]
+        start += size_c
+        for s in range(0, len(members), size):
+            part = members[s:s + size]
+            if filled and filled + len(part) > size:
+                groups.append(np.concatenate(current))
+                current, filled = [], 0
+            current.append(part)
+            filled += len(part)
+    if current:
+        groups.append(np.concatenate(current))
+    return groups
+
+
+def _pair_rows(state: dict, idx: np.ndarray):
+    """Feature rows (``dedupe.verifier.pair_features``) of the pairs at ``idx``; each document of
+    the group is normalised and profiled once."""
+    from dedupe.verifier import pair_features
+
+    docs, reps, features = state["docs"], state["reps"], state["features"]
+    profiler, config = state["profiler"], state["config"]
+    pairs = state["pairs"][idx]
+    profiles = state.setdefault("cache", {})
+    needed = np.unique(pairs).tolist()
+    if len(profiles) + len(needed) > PROFILE_CACHE:  # keep what this group needs, drop the rest
+        keep = {k: profiles[k] for k in needed if k in profiles}
+        profiles.clear()
+        profiles.update(keep)
+    for k in needed:
+        if k not in profiles:
+            doc = docs[reps[k]]
+            norm = normalize_text(doc.text, config.normalize)
+            profiles[k] = profiler.profile(doc.text, norm, features[k], doc.date)
+    rows = np.empty((len(pairs), len(_feature_names())), dtype=np.float64)
+    for r, (i, j) in enumerate(pairs.tolist()):
+        rows[r] = pair_features(profiles[i], profiles[j])
+    return idx, rows
+
+
+def _pair_rows_in_worker(idx):
+    return _pair_rows(_VERIFY, idx)
 
 
 class _BatchBuilder:
@@ -156,14 +250,10 @@ class Deduplicator:
             self.progress(stage, done, total)
 
     def _prepared_chunks(self, docs: list[Document]):
-        """``(digests, FeatureBatch)`` per chunk of :data:`CHUNK` documents, in order."""
+        """``(digests, FeatureBatch, band keys)`` per chunk of :data:`CHUNK` documents, in order."""
         config = self.config
         chunks = [[d.text for d in docs[s:s + CHUNK]] for s in range(0, len(docs), CHUNK)]
-        workers = self.workers
-        if workers is None:
-            import os
-
-            workers = min(os.cpu_count() or 1, 8) if len(docs) >= PARALLEL_MIN_DOCS else 1
+        workers = self._workers(len(docs))
         if workers > 1 and len(chunks) > 1:
             import multiprocessing as mp
 
@@ -173,6 +263,53 @@ class Deduplicator:
         else:
             for c in chunks:
                 yield _prepare(c, config, self.shingler)
+
+    def _verify_learned(self, candidates: np.ndarray, docs: list[Document], reps: list[int],
+                        features: FeatureBatch, rep_ids: list[str]) -> list[Link]:
+        """The learned verifier on candidate pairs (indices into ``reps``/``features``) that
+        passed the rare-word guard (:func:`dedupe.verifier.guard_mask`, which every link must
+        pass: ``run`` evaluates it for all LSH candidates at once on the feature arrays).
+
+        The same links as ``LearnedVerifier.verify_pairs`` with every involved document profiled,
+        computed a connected group of pairs at a time (each document normalised and profiled
+        once per group, a bounded profile cache between groups), in ``workers`` processes for
+        large inputs.  The order of the links is the candidates'.
+        """
+        verifier = self.verifier
+        kept = candidates
+        if not len(kept):
+            return []
+        groups = _pair_groups(kept, GROUP_PAIRS)
+        state = {"docs": docs, "reps": reps, "features": features, "pairs": kept,
+                 "profiler": verifier.profiler, "config": self.config}
+        workers = self._workers(len(docs))
+        X = np.empty((len(kept), len(_feature_names())), dtype=np.float64)
+        import multiprocessing as mp
+
+        # the workers read the documents and features from the parent's memory: fork only
+        if (workers > 1 and len(groups) > 1 and len(kept) >= PARALLEL_MIN_PAIRS
+                and "fork" in mp.get_all_start_methods()):
+            _VERIFY.update(state)
+            try:
+                with mp.get_context("fork").Pool(workers) as pool:
+                    # long runs of consecutive groups per task: they share documents (the cache)
+                    chunksize = -(-len(groups) // (2 * workers))
+                    for idx, rows in pool.imap(_pair_rows_in_worker, groups, chunksize):
+                        X[idx] = rows
+            finally:
+                _VERIFY.clear()
+        else:
+            for idx in groups:
+                X[idx] = _pair_rows(state, idx)[1]
+            state.clear()
+        return verifier.links_from_features(kept, X, rep_ids, np.ones(len(kept), dtype=bool))
+
+    def _workers(self, n_docs: int) -> int:
+        if self.workers is not None:
+            return self.workers
+        import os
+
+        return min(os.cpu_count() or 1, 8) if n_docs >= PARALLEL_MIN_DOCS else 1
 
     def run(self, documents: Iterable[Document]) -> RunResult:
         config = self.config
@@ -195,11 +332,9 @@ class Deduplicator:
         if learned:
             self.verifier  # fail early on a missing or mismatched model
         builder = _BatchBuilder()
-        params = config.lsh_params()
-        signer = Signer(config)
         keys: dict[str, list[np.ndarray]] = {"shingles": [], "terms": []}
         n = 0
-        for digests, batch in self._prepared_chunks(docs):
+        for digests, batch, chunk_keys in self._prepared_chunks(docs):
             keep = []
             for k, digest in enumerate(digests):
                 if digest is not None and digest in by_digest:
@@ -213,11 +348,10 @@ class Deduplicator:
                 n += 1
             if len(keep) < len(batch):
                 batch = batch.take(keep)
+                chunk_keys = {view: k[keep] for view, k in chunk_keys.items()}
             builder.append(batch)
-            sigs = signer.sign(batch)
             for view in keys:
-                keys[view].append(band_keys(sigs[view], params[view]))
-            del sigs
+                keys[view].append(chunk_keys[view])
             self._tick("reading", n, total)
         del by_digest
         features = builder.build()
@@ -239,23 +373,23 @@ class Deduplicator:
         # 4. verification on the exact sets
         rep_ids = [ids[r] for r in reps]
         self._tick("verifying", 0, len(candidates))
+        verified = 0
         if learned and len(candidates):
-            involved = np.unique(candidates)
-            profiler = self.verifier.profiler
-            profiles = [None] * len(reps)
-            for k in involved:
-                doc = docs[reps[int(k)]]
-                norm = normalize_text(doc.text, config.normalize)
-                profiles[int(k)] = profiler.profile(doc.text, norm, features[int(k)], doc.date)
-            links.extend(self.verifier.verify_pairs(candidates, profiles, rep_ids))
+            keep = guard_mask(candidates, features, config.verify)
+            verified = int(keep.sum())
+            links.extend(self._verify_learned(candidates[keep], docs, reps, features, rep_ids))
         elif not learned:
-            links.extend(verify_pairs(candidates, features, rep_ids, config.verify))
+            # the rule links only pairs that pass the same guard (exactly), so it verifies only those
+            vc = config.verify
+            keep = guard_mask(candidates, features, vc, rule=True)
+            verified = int(keep.sum())
+            links.extend(verify_pairs(candidates[keep], features, rep_ids, vc))
         self._tick("verifying", len(candidates), len(candidates))
 
         # 5. clusters
         titles = {d.id: d.title for d in docs}
         clusters = build_clusters(ids, links, titles)
-        return RunResult(clusters, links, docs, int(len(candidates)))
+        return RunResult(clusters, links, docs, int(len(candidates)), verified=verified)
 
 
 def cluster(documents: Iterable[Document], config: Config | None = None) -> list[Cluster]:
