@@ -337,6 +337,18 @@ def verify_batches(batches: Iterator, config: Config) -> Iterator:
             yield pd.DataFrame(out).astype({"i": "int64", "j": "int64"})
 
 
+def guard_batches(batches: Iterator, config: Config) -> Iterator:
+    """``mapInPandas`` body: the candidate rows whose documents pass the rare-word guard
+    (:func:`dedupe.verifier.guard_features`); the learned verifier links no other pair."""
+    from dedupe.verifier import guard_features
+
+    for pdf in batches:
+        keep = [guard_features(unpack_features(a), unpack_features(b), config.verify)
+                for a, b in zip(pdf["features_i"], pdf["features_j"])]
+        if any(keep):
+            yield pdf[keep]
+
+
 _VERIFIERS: dict = {}
 
 
@@ -355,12 +367,19 @@ def _learned_verifier(config: Config):
 def _verify_learned(rows: list[dict], verifier, config: Config) -> list[tuple]:
     """The learned verdicts of candidate rows (``ord``/features/text/date of both sides), each
     document profiled once per batch, exactly as the local engine profiles it."""
+    from dedupe.verifier import guard_features
+
     slot: dict[int, int] = {}
     profiles = []
     pairs = []
+    kept = []
     for row in rows:
+        fi, fj = unpack_features(row["features_i"]), unpack_features(row["features_j"])
+        if not guard_features(fi, fj, config.verify):
+            continue  # can never be linked: not profiled (as Deduplicator.run skips it)
+        kept.append(row)
         ends = []
-        for side in ("i", "j"):
+        for side, feats in (("i", fi), ("j", fj)):
             ordv = int(row[side])
             if ordv not in slot:
                 text, day = row[f"text_{side}"], row.get(f"date_{side}")
@@ -368,11 +387,11 @@ def _verify_learned(rows: list[dict], verifier, config: Config) -> list[tuple]:
                 day = day if isinstance(day, str) else None
                 norm = normalize_text(text, config.normalize)
                 slot[ordv] = len(profiles)
-                profiles.append(verifier.profiler.profile(text, norm, unpack_features(row[f"features_{side}"]), day))
+                profiles.append(verifier.profiler.profile(text, norm, feats, day))
             ends.append(slot[ordv])
         pairs.append(ends)
     return [(row, float(d[0]), d[1], d[2])
-            for row, d in zip(rows, verifier.decisions(pairs, profiles)) if d is not None]
+            for row, d in zip(kept, verifier.decisions(pairs, profiles)) if d is not None]
 
 
 def merge_component(pdf, min_support: float = 0.5):
@@ -540,12 +559,15 @@ def _run(df, config: Config, *, order_column: str | None, partitions: int | None
 
     # 4. exact verification of each candidate
     cols = ("id", "features")
-    sides = reps
-    if config.verify.method == "learned":  # the model profiles the texts themselves (and dates)
-        cols += ("text", "date")
-        sides = reps.join(docs.select("ord", "text", "date"), "ord")
-    side = lambda s: sides.select(F.col("ord").alias(s), *[F.col(c).alias(f"{c}_{s}") for c in cols])  # noqa: E731
+    side = lambda s: reps.select(F.col("ord").alias(s), *[F.col(c).alias(f"{c}_{s}") for c in cols])  # noqa: E731
     joined = candidates.join(side("i"), "i").join(side("j"), "j")
+    if config.verify.method == "learned":
+        # the model profiles the texts themselves (and dates): only the candidates that pass the
+        # rare-word guard (a few percent; the others can never link) are joined with their texts
+        joined = joined.mapInPandas(lambda it: guard_batches(it, config), schema=joined.schema)
+        text = lambda s: docs.select(F.col("ord").alias(s), F.col("text").alias(f"text_{s}"),  # noqa: E731
+                                     F.col("date").alias(f"date_{s}"))
+        joined = joined.join(text("i"), "i").join(text("j"), "j")
     verified = joined.mapInPandas(lambda it: verify_batches(it, config), schema=_LINKS_SCHEMA)
     all_links = dup_links.unionByName(verified).persist()
 

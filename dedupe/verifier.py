@@ -543,11 +543,17 @@ def _guard(pa: Profile, pb: Profile, vc) -> bool:
     """The rule's rare-word guard (:func:`dedupe.compare.decide`), applied to every link that is
     not a near-copy (5-gram containment below ``duplicate_at``): templated wire items (earnings
     tables, price lists) share wording and layout but not their names and figures."""
-    sa, sb = pa.features.shingles, pb.features.shingles
+    return guard_features(pa.features, pb.features, vc)
+
+
+def guard_features(fa: DocFeatures, fb: DocFeatures, vc) -> bool:
+    """:func:`_guard` on two documents' features (no profile needed): a pair it rejects is never
+    linked, so callers skip profiling it (the Spark engine does, per candidate row)."""
+    sa, sb = fa.shingles, fb.shingles
     small_s = min(len(sa), len(sb))
     if small_s and int(np.intersect1d(sa, sb, assume_unique=True).size) / small_s >= vc.duplicate_at:
         return True
-    ra, rb = pa.features.rare, pb.features.rare
+    ra, rb = fa.rare, fb.rare
     small = min(len(ra), len(rb))
     if small == 0:
         return False
