@@ -37,7 +37,7 @@ import numpy as np
 
 from dedupe.config import VerifyConfig
 from dedupe.model import Link
-from dedupe.shingle import DocFeatures, FeatureBatch
+from dedupe.shingle import DocFeatures, FeatureBatch, sorted_unique
 
 
 def _overlap(a: np.ndarray, b: np.ndarray) -> int:
@@ -123,16 +123,6 @@ def _gather(values: np.ndarray, offsets: np.ndarray, docs: np.ndarray):
     return pos, lengths
 
 
-def _sorted_unique(x: np.ndarray) -> np.ndarray:
-    """Sorted unique values by sorting (numpy 2's hash-based ``np.unique`` is slower here)."""
-    x = np.sort(x)
-    if len(x) < 2:
-        return x
-    keep = np.ones(len(x), dtype=bool)
-    keep[1:] = x[1:] != x[:-1]
-    return x[keep]
-
-
 def _prune(values: np.ndarray, offsets: np.ndarray, weights: np.ndarray | None, docs: np.ndarray):
     """One view reduced to what can be shared: the values held by at least two of ``docs`` (a
     value held by one document only never counts in an intersection).  Usually most k-grams
@@ -146,7 +136,7 @@ def _prune(values: np.ndarray, offsets: np.ndarray, weights: np.ndarray | None, 
     pool = np.sort(values[in_play])
     common = pool[1:][pool[1:] == pool[:-1]] if len(pool) > 1 else pool[:0]
     del pool
-    common = _sorted_unique(common)
+    common = sorted_unique(common)
     keep = np.zeros(len(values), dtype=bool)
     if len(common):
         step = 1 << 22  # bounded temporaries on large inputs
@@ -205,7 +195,7 @@ def pair_scores_batch(pairs: np.ndarray, batch: FeatureBatch, chunk_values: int 
     pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
     if not len(pairs):
         return
-    involved = _sorted_unique(pairs.reshape(-1))
+    involved = sorted_unique(pairs.reshape(-1))
     views, lengths = {}, {}
     for view in ("shingles", "pairs", "rare"):
         values, offsets = batch.view(view)

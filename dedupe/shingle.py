@@ -67,8 +67,8 @@ def token_hash(token: str) -> int:
     return zlib.crc32(token.encode("utf-8"))
 
 
-def _mix(x: np.ndarray) -> np.ndarray:
-    """splitmix64 finaliser on a uint64 array (wrapping arithmetic)."""
+def mix64(x: np.ndarray) -> np.ndarray:
+    """splitmix64 finaliser on a uint64 array (wrapping arithmetic); also mixes LSH band keys."""
     with np.errstate(over="ignore"):
         x = (x ^ (x >> np.uint64(30))) * _M2
         x = (x ^ (x >> np.uint64(27))) * _M3
@@ -89,7 +89,7 @@ def ngram_hashes(token_hashes: np.ndarray, k: int) -> np.ndarray:
     with np.errstate(over="ignore"):
         acc = np.full(width, np.uint64(k), dtype=np.uint64)
         for j in range(k):
-            acc = _mix(acc * _M1 + h[j:j + width])
+            acc = mix64(acc * _M1 + h[j:j + width])
     return np.unique((acc >> np.uint64(32)).astype(np.uint32))
 
 
@@ -110,7 +110,7 @@ def pair_hashes(term_hashes: np.ndarray, window: int, weights: np.ndarray | None
             a, b = h[:-gap], h[gap:]
             lo, hi = np.minimum(a, b), np.maximum(a, b)
             keep = lo != hi
-            parts.append(_mix(_mix(lo[keep] * _M1) + hi[keep]))
+            parts.append(mix64(mix64(lo[keep] * _M1) + hi[keep]))
             if weights is not None:
                 wparts.append(np.minimum(weights[:-gap], weights[gap:])[keep])
     hashes = (np.concatenate(parts) >> np.uint64(32)).astype(np.uint32)
@@ -416,7 +416,7 @@ def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     return np.arange(total, dtype=np.int64) + shift
 
 
-def _sorted_unique(x: np.ndarray) -> np.ndarray:
+def sorted_unique(x: np.ndarray) -> np.ndarray:
     """``np.unique`` by sorting (numpy's hash-based unique is slower on large ``uint64`` arrays)."""
     x = np.sort(x)
     if len(x) < 2:
@@ -446,7 +446,7 @@ def _kgram_keys(h: np.ndarray, lengths: np.ndarray, starts: np.ndarray, doc_of: 
         with np.errstate(over="ignore"):
             acc = np.full(width, np.uint64(k), dtype=np.uint64)
             for j in range(k):
-                acc = _mix(acc * _M1 + h[j:j + width])
+                acc = mix64(acc * _M1 + h[j:j + width])
         # a window starting at p is inside its document when p + k <= document end
         pos = np.arange(width, dtype=np.int64)
         ends = np.repeat(starts + lengths, lengths)[:width]
@@ -490,7 +490,7 @@ def _featurize_batch(shingler: Shingler, texts: list[str], shingles_only: bool =
     key_parts = _kgram_keys(h, lengths, starts, doc_of, cfg.word_ngram)
     for d, f in special.items():
         key_parts.append((np.uint64(d) << _SHIFT) | f.shingles.astype(np.uint64))
-    sh_keys = _sorted_unique(np.concatenate(key_parts)) if key_parts else np.empty(0, dtype=np.uint64)
+    sh_keys = sorted_unique(np.concatenate(key_parts)) if key_parts else np.empty(0, dtype=np.uint64)
     shingles, sh_off = _csr(sh_keys, n)
     if shingles_only:
         return shingles, sh_off
@@ -516,7 +516,7 @@ def _featurize_batch(shingler: Shingler, texts: list[str], shingles_only: bool =
             a, b = c_term[:-gap], c_term[gap:]
             lo, hi = np.minimum(a, b), np.maximum(a, b)
             keep = (lo != hi) & (c_doc[:-gap] == c_doc[gap:])
-            ph = _mix(_mix(lo[keep] * _M1) + hi[keep]) >> _SHIFT
+            ph = mix64(mix64(lo[keep] * _M1) + hi[keep]) >> _SHIFT
             pkeys.append((c_doc[:-gap][keep] << _SHIFT) | ph)
             pweights.append(np.minimum(w32[:-gap], w32[gap:])[keep])
     for d, f in special.items():
@@ -566,7 +566,7 @@ def _featurize_batch(shingler: Shingler, texts: list[str], shingles_only: bool =
     rare_parts = [tkeys[c_idf >= cfg.rare_idf]]
     for d, f in special.items():
         rare_parts.append((np.uint64(d) << _SHIFT) | f.rare.astype(np.uint64))
-    rare, rare_off = _csr(_sorted_unique(np.concatenate(rare_parts)), n)
+    rare, rare_off = _csr(sorted_unique(np.concatenate(rare_parts)), n)
     return FeatureBatch(shingles, sh_off, pairs, pair_weights, pair_off, terms, term_off,
                         rare, rare_off, n_tokens, n_content)
 

@@ -12,22 +12,13 @@ from __future__ import annotations
 import numpy as np
 
 from dedupe.config import LSHParams
+from dedupe.shingle import _M1, mix64, sorted_unique
 
-_M1 = np.uint64(0x9E3779B97F4A7C15)
-_M2 = np.uint64(0xBF58476D1CE4E5B9)
-_M3 = np.uint64(0x94D049BB133111EB)
 EMPTY = np.uint32(0xFFFFFFFF)
 
 #: Buckets larger than this contribute a chain (each member paired with the next and with the
 #: bucket's first member) instead of every pair, which keeps mass duplicates linear.
 MAX_BUCKET_PAIRS = 64
-
-
-def _mix(x: np.ndarray) -> np.ndarray:
-    with np.errstate(over="ignore"):
-        x = (x ^ (x >> np.uint64(30))) * _M2
-        x = (x ^ (x >> np.uint64(27))) * _M3
-        return x ^ (x >> np.uint64(31))
 
 
 def band_keys(signatures: np.ndarray, params: LSHParams) -> np.ndarray:
@@ -44,7 +35,7 @@ def band_keys(signatures: np.ndarray, params: LSHParams) -> np.ndarray:
     with np.errstate(over="ignore"):
         acc = np.broadcast_to(np.arange(1, params.bands + 1, dtype=np.uint64), (n, params.bands)).copy()
         for r in range(params.rows):
-            acc = _mix(acc * _M1 + sig[:, :, r])
+            acc = mix64(acc * _M1 + sig[:, :, r])
     empty = np.all(signatures[:, :used].reshape(n, params.bands, params.rows) == EMPTY, axis=2)
     acc[empty] = 0
     acc[acc == 0] = 1  # 0 is reserved for "no key"
@@ -86,11 +77,11 @@ def candidate_pairs(keys: list[np.ndarray], block_cells: int = 1 << 23) -> np.nd
             codes.append(found)
             pending += len(found)
         if pending > 4 * block_cells and len(codes) > 1:  # fold duplicates as we go
-            codes = [_sorted_unique(np.concatenate(codes))]
+            codes = [sorted_unique(np.concatenate(codes))]
             pending = len(codes[0])
     if not codes:
         return np.empty((0, 2), dtype=np.int64)
-    code = _sorted_unique(np.concatenate(codes))
+    code = sorted_unique(np.concatenate(codes))
     return np.stack((code // n, code % n), axis=1)
 
 
@@ -128,15 +119,6 @@ def _block_pairs(flat: np.ndarray, docs: np.ndarray, n: int) -> np.ndarray:
     if not out:
         return np.empty(0, dtype=np.int64)
     return np.concatenate(out)
-
-
-def _sorted_unique(x: np.ndarray) -> np.ndarray:
-    x = np.sort(x)
-    if len(x) < 2:
-        return x
-    keep = np.ones(len(x), dtype=bool)
-    keep[1:] = x[1:] != x[:-1]
-    return x[keep]
 
 
 def candidate_pairs_reference(keys: list[np.ndarray]) -> np.ndarray:
