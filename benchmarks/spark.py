@@ -115,6 +115,9 @@ def main(argv=None) -> int:
     ap.add_argument("--partitions", type=int, default=None,
                     help="document partitions (default: 4 per core of the master)")
     ap.add_argument("--compare", action="store_true", help="also run the local engine and compare partitions")
+    ap.add_argument("--driver-memory", default="6g",
+                    help="spark.driver.memory (in local mode the executors live in the driver JVM; "
+                         "Spark's 1g default runs out of execution memory at 200,000 documents)")
     args = ap.parse_args(argv)
 
     from dedupe import Config, Deduplicator, Document
@@ -127,7 +130,8 @@ def main(argv=None) -> int:
           f"copies) built in {time.perf_counter() - t0:.1f}s")
     cores = int(re.findall(r"\d+", args.master)[0]) if re.findall(r"\d+", args.master) else 2
     partitions = args.partitions or 4 * cores
-    spark = spark_session(args.master, app_name="dedupe-bench", shuffle_partitions=partitions)
+    spark = spark_session(args.master, app_name="dedupe-bench", shuffle_partitions=partitions,
+                          conf={"spark.driver.memory": args.driver_memory})
     with tempfile.TemporaryDirectory(prefix="dedupe-spark-bench-") as tmp:
         src, dst = Path(tmp) / "docs.parquet", Path(tmp) / "out.parquet"
         write_parquet(docs, src)
