@@ -48,7 +48,6 @@ scikit-learn is imported only when a model is trained or loaded, so ``import ded
 
 from __future__ import annotations
 
-import bisect
 import json
 import math
 import re
@@ -66,6 +65,7 @@ from dedupe.errors import ModelError
 from dedupe.model import Cluster, Document, Verdict
 from dedupe.normalize import normalize_text
 from dedupe.shingle import DocFeatures, Shingler, token_hash
+from dedupe.verifier import longest_increasing
 
 FORMAT = "dedupe-syndication-model"
 VERSION = 2
@@ -236,18 +236,6 @@ def _weighted_terms_in(a: DocInfo, b: DocInfo) -> float:
     return float(a.term_idf[hit].sum() / a.term_idf.sum())
 
 
-def _lis(values: list[int]) -> int:
-    """Length of the longest strictly increasing subsequence."""
-    tails: list[int] = []
-    for v in values:
-        k = bisect.bisect_left(tails, v)
-        if k == len(tails):
-            tails.append(v)
-        else:
-            tails[k] = v
-    return len(tails)
-
-
 def _sentence_similarity(a: DocInfo, b: DocInfo) -> np.ndarray:
     """idf-weighted Dice similarity of every sentence of ``a`` with every sentence of ``b``."""
     sa, sb = a.sentences, b.sentences
@@ -277,7 +265,7 @@ def sentence_coverage(sim: np.ndarray) -> tuple[float, float, float, float]:
             continue
         best = m.argmax(axis=1)
         hit = m[np.arange(m.shape[0]), best] >= SENTENCE_MATCH
-        out.append(_lis([int(j) for j, h in zip(best, hit) if h]) / m.shape[0])
+        out.append(longest_increasing([int(j) for j, h in zip(best, hit) if h]) / m.shape[0])
         out.append(float(hit.mean()))
     return out[0], out[1], out[2], out[3]
 

@@ -269,20 +269,24 @@ def _align(sa: list[frozenset], sb: list[frozenset]):
     return best_a, best_b, where
 
 
+def longest_increasing(values) -> int:
+    """Length of the longest strictly increasing subsequence of ``values`` (patience sorting)."""
+    import bisect
+
+    tails: list = []
+    for v in values:
+        k = bisect.bisect_left(tails, v)
+        if k == len(tails):
+            tails.append(v)
+        else:
+            tails[k] = v
+    return len(tails)
+
+
 def _in_order(best: list[float], where: list[int], cut: float = 0.3) -> int:
     """Length of the longest run of matched sentences (best >= cut) whose matches keep their
     order: the longest strictly increasing subsequence of match positions."""
-    import bisect
-
-    tails: list[int] = []
-    for d, j in zip(best, where):
-        if d >= cut and j >= 0:
-            k = bisect.bisect_left(tails, j)
-            if k == len(tails):
-                tails.append(j)
-            else:
-                tails[k] = j
-    return len(tails)
+    return longest_increasing(j for d, j in zip(best, where) if d >= cut and j >= 0)
 
 
 FEATURES: tuple[str, ...] = (
