@@ -344,6 +344,15 @@ def _open_filter(url, threshold=None, mode="drop", window=None):
     return StreamFilter(url, _filter_config(threshold), mode=mode, window=window)
 
 
+def _open_existing_index(url):
+    """The filter over the index at ``url``; an error (not a new empty index) when there is none."""
+    from dedupe.index.store import read_meta
+
+    if read_meta(url) is None:
+        raise DedupeError(f"no index at {url}", hint="create one with `dedupe index add` or `dedupe filter`")
+    return _open_filter(url)
+
+
 def _jsonl_records(stream, label, fields, on_error, problems):
     """``(line_number, raw_line, record, Document)`` for each good JSONL line of ``stream``, read
     lazily; bad lines are raised (fail) or collected in ``problems`` (skip)."""
@@ -596,11 +605,7 @@ def _echo_stats(stats: dict) -> None:
 @handle_errors
 def index_stats_cmd(url):
     """Size, document count and age of the index at URL."""
-    from dedupe.index.store import read_meta
-
-    if read_meta(url) is None:
-        raise DedupeError(f"no index at {url}", hint="create one with `dedupe index add` or `dedupe filter`")
-    flt = _open_filter(url)
+    flt = _open_existing_index(url)
     try:
         _echo_stats(flt.stats())
     finally:
@@ -612,11 +617,7 @@ def index_stats_cmd(url):
 @handle_errors
 def index_compact_cmd(url):
     """Reclaim the space of removed and evicted documents in the index at URL."""
-    from dedupe.index.store import read_meta
-
-    if read_meta(url) is None:
-        raise DedupeError(f"no index at {url}", hint="create one with `dedupe index add` or `dedupe filter`")
-    flt = _open_filter(url)
+    flt = _open_existing_index(url)
     try:
         before = flt.stats().get("bytes")
         after = flt.store.compact()
