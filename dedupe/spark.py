@@ -32,6 +32,10 @@ the plumbing between them:
    .applyInPandas``).  ``merge_links`` only ever merges along links, and its order (strongest
    link first, ties by ids) restricted to one component is the global order, so running it per
    component gives exactly the partition of one global run.
+7. **original or syndicated** (``classify=True``): each cluster's members (with their texts) and
+   kept links go to one task (``groupBy(cluster).applyInPandas``), documents standing alone are
+   judged in batches; both through :func:`~dedupe.classify.classify_clusters`, as ``dedupe
+   classify`` does.
 
 Input order matters only where the local engine uses it: which of several exact copies is the
 representative, and the order of members in an oversized LSH bucket.  The Spark engine uses the
@@ -398,8 +402,9 @@ def merge_component(pdf, min_support: float = 0.5):
     """``applyInPandas`` body: all links of one connected component -> its members' rows.
 
     Calls :func:`build_clusters` (anti-chaining :func:`merge_links`) on the component alone.
-    ``used`` carries, on the row of each link's ``a`` member, the links the merge kept (JSON), so
-    a driver can rebuild :class:`Cluster` objects without recomputing anything.
+    ``used`` carries, on the row of each link's ``a`` member, the links the merge kept (JSON
+    ``[b, similarity, relation, scores]``), so a driver -- or :func:`classify_rows` -- can rebuild
+    :class:`Cluster` objects without recomputing anything.
     """
     import pandas as pd
 
@@ -410,7 +415,7 @@ def merge_component(pdf, min_support: float = 0.5):
     for cl in build_clusters(ids, links, min_support=min_support):
         used: dict[str, list] = {}
         for link in cl.links:
-            used.setdefault(link.a, []).append([link.b, link.similarity, link.relation])
+            used.setdefault(link.a, []).append([link.b, link.similarity, link.relation, link.scores])
         for m in cl.members:
             rows["id"].append(m.id)
             rows["cluster"].append(cl.id)
@@ -419,6 +424,81 @@ def merge_component(pdf, min_support: float = 0.5):
             rows["relation"].append(m.relation)
             rows["used"].append(json.dumps(used[m.id]) if m.id in used else None)
     return pd.DataFrame(rows)
+
+
+_VERDICTS_SCHEMA = ("id string, cluster string, label string, relation string, source string, "
+                    "confidence double, reasons array<string>")
+_CLASSIFIERS: dict = {}
+
+
+def _syndication_model(config: Config):
+    """The shipped :class:`~dedupe.classify.SyndicationModel`, loaded once per Python worker."""
+    key = config.fingerprint()
+    if key not in _CLASSIFIERS:
+        from dedupe.classify import SyndicationModel
+
+        _CLASSIFIERS.clear()
+        _CLASSIFIERS[key] = SyndicationModel.load(config=config)
+    return _CLASSIFIERS[key]
+
+
+def classify_rows(pdf, config: Config):
+    """``applyInPandas``/``mapInPandas`` body: the rows of whole clusters -> their verdicts.
+
+    Rows carry ``id, cluster, text, title, date, source`` and, for linked documents, the
+    :func:`merge_component` columns (``similarity, closest, relation, used``).  Each cluster is
+    rebuilt exactly as the local engine holds it (members in id order, the kept links with their
+    scores) and judged by :func:`dedupe.classify.classify_clusters`, the code behind
+    ``dedupe classify``.  Returns a DataFrame of :data:`_VERDICTS_SCHEMA`.
+    """
+    import pandas as pd
+
+    from dedupe.classify import classify_clusters
+
+    def opt(v):  # pandas gives NaN/None for nulls
+        return v if isinstance(v, str) else None
+
+    documents, groups = [], {}
+    for r in pdf.to_dict("records"):
+        documents.append(Document(r["id"], opt(r["text"]) or "", opt(r["title"]), opt(r["date"]), opt(r["source"])))
+        groups.setdefault(r["cluster"], []).append(r)
+    clusters = []
+    for cid, rows in groups.items():
+        members, links = [], []
+        for r in sorted(rows, key=lambda r: r["id"]):
+            sim = r.get("similarity")
+            members.append(Member(r["id"], opt(r["title"]), None if sim is None or sim != sim else float(sim),
+                                  opt(r.get("closest")), opt(r.get("relation"))))
+            for b, lsim, rel, scores in json.loads(r["used"]) if opt(r.get("used")) else ():
+                links.append(Link(r["id"], b, lsim, rel, scores))
+        clusters.append(Cluster(cid, tuple(members), tuple(sorted(links, key=lambda l: (l.a, l.b)))))
+    verdicts = classify_clusters(documents, clusters, config, _syndication_model(config), _shingler(config))
+    return pd.DataFrame({"id": [v.id for v in verdicts], "cluster": [v.cluster for v in verdicts],
+                         "label": [v.label for v in verdicts], "relation": [v.relation for v in verdicts],
+                         "source": [v.source for v in verdicts],
+                         "confidence": [float(v.confidence) for v in verdicts],
+                         "reasons": [list(v.reasons) for v in verdicts]})
+
+
+def _classify_alone(batches: Iterator, config: Config) -> Iterator:
+    """``mapInPandas`` body: documents that stand alone (each its own cluster) -> verdicts."""
+    for pdf in batches:
+        if len(pdf):
+            yield classify_rows(pdf, config)
+
+
+def verdicts_dataframe(docs, members, config: Config):
+    """Verdicts (:data:`_VERDICTS_SCHEMA`, input order) of every document of a run: linked
+    documents one cluster per task (``groupBy(cluster).applyInPandas``), the others in batches."""
+    from pyspark.sql import functions as F
+
+    rows = docs.join(members.select("id", "cluster", "similarity", "closest", "relation", "used"), "id", "left")
+    linked = (rows.where(F.col("cluster").isNotNull()).drop("ord")
+              .groupBy("cluster").applyInPandas(lambda pdf: classify_rows(pdf, config), schema=_VERDICTS_SCHEMA))
+    alone = (rows.where(F.col("cluster").isNull()).withColumn("cluster", F.col("id")).drop("ord")
+             .mapInPandas(lambda it: _classify_alone(it, config), schema=_VERDICTS_SCHEMA))
+    order = docs.select("id", "ord")
+    return linked.unionByName(alone).join(order, "id").orderBy("ord").drop("ord")
 
 
 # =================================================================================================
@@ -486,17 +566,22 @@ class SparkRun:
     candidates: Any
     #: rounds the connected-components step took (it runs when the plan is built)
     cc_rounds: int = 0
+    #: with ``classify=True``: one row per document (input order) with the fields of
+    #: :class:`~dedupe.model.Verdict` -- ``id, cluster, label, relation, source, confidence,
+    #: reasons`` -- as ``dedupe classify`` gives them
+    verdicts: Any = None
 
     def candidate_count(self) -> int:
         return self.candidates.count()
 
 
 def cluster_dataframe(df, config: Config | None = None, *, order_column: str | None = None,
-                      partitions: int | None = None, links: bool = False):
+                      partitions: int | None = None, links: bool = False, classify: bool = False):
     """Cluster a Spark DataFrame of documents; returns a DataFrame of
     ``(id, cluster, size, similarity, closest, relation)`` (plus ``title`` if the input has it),
-    or, with ``links=True``, the whole :class:`SparkRun` (per-document rows and the verifier's
-    verdicts on every candidate that linked).
+    or, with ``links=True`` or ``classify=True``, the whole :class:`SparkRun` (per-document rows,
+    the verifier's verdicts on every candidate that linked and, with ``classify=True``, the
+    syndication classifier's verdict on every document in :attr:`SparkRun.verdicts`).
 
     ``df`` needs string columns ``id`` and ``text``; ids must be unique (checked, a duplicate
     raises :class:`InputError`).  ``order_column`` (distinct integers) fixes the input order the
@@ -505,11 +590,12 @@ def cluster_dataframe(df, config: Config | None = None, *, order_column: str | N
     repartitions the documents before featurisation (default: keep the input's partitioning).
     """
     config = config or Config()
-    run = _run(df, config, order_column=order_column, partitions=partitions)
-    return run if links else run.documents
+    run = _run(df, config, order_column=order_column, partitions=partitions, classify=classify)
+    return run if links or classify else run.documents
 
 
-def _run(df, config: Config, *, order_column: str | None, partitions: int | None) -> SparkRun:
+def _run(df, config: Config, *, order_column: str | None, partitions: int | None,
+         classify: bool = False) -> SparkRun:
     from pyspark.sql import functions as F
 
     _quiet_pandas_warning()
@@ -519,6 +605,7 @@ def _run(df, config: Config, *, order_column: str | None, partitions: int | None
                          f"(columns: {', '.join(df.columns)})", hint="rename the columns to id and text")
     has_title = "title" in df.columns
     has_date = "date" in df.columns
+    has_source = "source" in df.columns
     if order_column is not None:
         docs = df.withColumn("ord", F.col(order_column).cast("long"))
     else:
@@ -526,6 +613,7 @@ def _run(df, config: Config, *, order_column: str | None, partitions: int | None
     docs = docs.select(F.col("id").cast("string").alias("id"), F.col("text").cast("string").alias("text"),
                        (F.col("title").cast("string") if has_title else F.lit(None).cast("string")).alias("title"),
                        (F.col("date").cast("string") if has_date else F.lit(None).cast("string")).alias("date"),
+                       (F.col("source").cast("string") if has_source else F.lit(None).cast("string")).alias("source"),
                        "ord")
     if partitions:
         docs = docs.repartition(partitions)
@@ -586,7 +674,8 @@ def _run(df, config: Config, *, order_column: str | None, partitions: int | None
            .orderBy("ord")
            .select(*RESULT_COLUMNS, *(["title"] if has_title else [])))
     links_out = all_links.select("a", "b", "similarity", "relation", "scores")
-    return SparkRun(out, links_out, members, candidates, stats.get("rounds", 0))
+    verdicts = verdicts_dataframe(docs, members, config) if classify else None
+    return SparkRun(out, links_out, members, candidates, stats.get("rounds", 0), verdicts)
 
 
 # =================================================================================================
@@ -611,8 +700,8 @@ def result_from_rows(doc_rows: Iterable, member_rows: Iterable, candidates: int 
         for r in sorted(rows, key=lambda r: r["id"]):
             linked.add(r["id"])
             members.append(Member(r["id"], titles.get(r["id"]), r["similarity"], r["closest"], r["relation"]))
-            for b, sim, rel in json.loads(r["used"]) if r["used"] else ():
-                links.append(Link(r["id"], b, sim, rel))
+            for b, sim, rel, scores in json.loads(r["used"]) if r["used"] else ():
+                links.append(Link(r["id"], b, sim, rel, scores))
         clusters.append(Cluster(cid, tuple(members), tuple(sorted(links, key=lambda l: (l.a, l.b)))))
     for d in documents:
         if d.id not in linked:

@@ -152,6 +152,23 @@ def test_result_from_rows_renders_like_local(corpus, local_run, spark_run):
         assert render(result, fmt) == render(local_run, fmt)
 
 
+def test_classifier_verdicts_equal_local(spark, corpus, local_run):
+    """classify=True gives, per document, what dedupe.classify gives locally."""
+    from dedupe.pipeline.syndication import classify_result
+    from dedupe.spark import cluster_dataframe, documents_dataframe
+
+    run = cluster_dataframe(documents_dataframe(spark, corpus), Config(), order_column="ord", classify=True)
+    got = [r.asDict() for r in run.verdicts.collect()]
+    want = [v.as_dict() for v in classify_result(local_run)]
+    assert [r["id"] for r in got] == [d.id for d in corpus]  # every document, in input order
+    for g, w in zip(got, want):
+        assert g["confidence"] == pytest.approx(w.pop("confidence"), abs=1e-9)
+        assert {k: g[k] for k in w} == w
+    labels = {r["id"]: (r["label"], r["source"]) for r in got}
+    assert labels["001_5a6b6dda3da054a3"] == ("syndicated", "003_0e85794110f32b6f")  # the seeds' rewrite
+    assert sum(r["label"] == "syndicated" for r in got) >= 70  # the copies of the big story
+
+
 def test_connected_components_chains_and_stars(spark):
     from dedupe.spark import connected_components
 
