@@ -135,6 +135,18 @@ def main():
     """
 
 
+def engine_options(same: str):
+    """``--engine local|spark`` and ``--master`` (``same``: what both engines give, and more)."""
+    def decorate(f):
+        f = click.option("--master", default=None, metavar="URL",
+                         help="Spark master for --engine spark, e.g. local[2] or spark://host:7077 "
+                              "[default: local[*]].")(f)
+        return click.option("--engine", type=click.Choice(["local", "spark"]), default="local", show_default=True,
+                            help="Run here, or on Apache Spark (needs the spark extra and Java 17); both give "
+                                 f"the same {same}")(f)
+    return decorate
+
+
 @main.command("cluster")
 @input_options
 @click.option("--threshold", type=click.FloatRange(0.0, 1.0, min_open=True), default=None,
@@ -149,12 +161,8 @@ def main():
 @click.option("--verifier", type=click.Choice(["learned", "rule"]), default=None,
               help="How candidate pairs are verified: the shipped pair model or the containment rule "
                    "[default: Config().verify.method, learned].")
-@click.option("--engine", type=click.Choice(["local", "spark"]), default="local", show_default=True,
-              help="Run here, or on Apache Spark (needs the spark extra and Java 17); both give the same "
-                   "clusters.  With spark, Parquet and JSONL inputs are read by Spark, and an --output "
-                   "ending in .parquet or .jsonl is written by Spark as a directory of part files.")
-@click.option("--master", default=None, metavar="URL",
-              help="Spark master for --engine spark, e.g. local[2] or spark://host:7077 [default: local[*]].")
+@engine_options("clusters.  With spark, Parquet and JSONL inputs are read by Spark, and an --output "
+                "ending in .parquet or .jsonl is written by Spark as a directory of part files.")
 @handle_errors
 def cluster_cmd(paths, id_field, text_field, title_field, date_field, source_field, input_format, on_error,
                 threshold, fmt, output, progress, verifier, engine, master):
@@ -634,9 +642,10 @@ def index_compact_cmd(url):
 @click.option("--model", "model_path", type=click.Path(dir_okay=False), default=None,
               help="A syndication model file (default: the one shipped with dedupe).")
 @click.option("--progress/--no-progress", default=None, help="Force the progress bar on or off.")
+@engine_options("verdicts.  With spark, Parquet and JSONL inputs are read by Spark.")
 @handle_errors
 def classify_cmd(paths, id_field, text_field, title_field, date_field, source_field, input_format, on_error,
-                 fmt, model_path, progress):
+                 fmt, model_path, progress, engine, master):
     """Say for each document under PATHS whether it is original reporting or syndication.
 
     \b
@@ -652,6 +661,17 @@ def classify_cmd(paths, id_field, text_field, title_field, date_field, source_fi
 
     config = Config()
     model = SyndicationModel.load(model_path, config)
+    if master and engine != "spark":
+        raise click.UsageError("--master needs --engine spark")
+    if engine == "spark":
+        from dedupe.spark import cluster_paths
+
+        run = cluster_paths(paths, Fields(id_field, text_field, title_field, date_field, source_field), config,
+                            on_error=on_error, input_format=input_format, master=master, classify=True,
+                            model=model)
+        _report_spark_problems(run)
+        click.echo(render_verdicts(run.verdicts, fmt, run.result.documents), nl=False)
+        return
     docs, reader = read_inputs(paths, id_field, text_field, title_field, date_field, source_field,
                                input_format, on_error, config.max_chars)
     if not docs:
@@ -669,14 +689,19 @@ def classify_cmd(paths, id_field, text_field, title_field, date_field, source_fi
 # -- end classify (issue 4) --------------------------------------------------------------------------
 
 
-def _cluster_on_spark(paths, fields, input_format, on_error, config, out_fmt, output, master):
+def _report_spark_problems(run):
+    """The skipped records and warnings of a :func:`dedupe.spark.cluster_paths` run, on stderr."""
     from types import SimpleNamespace
 
+    report_problems(SimpleNamespace(warnings=run.warnings, problems=run.problems), run.n_docs)
+
+
+def _cluster_on_spark(paths, fields, input_format, on_error, config, out_fmt, output, master):
     from dedupe.spark import cluster_paths
 
     run = cluster_paths(paths, fields, config, on_error=on_error, input_format=input_format, master=master,
                         output=output if out_fmt in ("parquet", "jsonl") else None)
-    report_problems(SimpleNamespace(warnings=run.warnings, problems=run.problems), run.n_docs)
+    _report_spark_problems(run)
     if run.result is None:  # written by Spark: a summary, not a table of every document
         click.echo(run.summary)
         click.echo(f"wrote {run.written} for {run.n_docs} documents to {output} (a Spark output directory)",

@@ -63,7 +63,7 @@ from dedupe.compare import decide, pair_scores
 from dedupe.config import Config
 from dedupe.errors import BackendError, ConfigError, DedupeError, InputError
 from dedupe.index.lsh import band_keys, candidate_pairs
-from dedupe.model import Cluster, Document, Link, Member
+from dedupe.model import Cluster, Document, Link, Member, Verdict
 from dedupe.normalize import normalize_text
 from dedupe.shingle import DocFeatures, Shingler
 from dedupe.signature import Signer
@@ -442,14 +442,15 @@ def _syndication_model(config: Config):
     return _CLASSIFIERS[key]
 
 
-def classify_rows(pdf, config: Config):
+def classify_rows(pdf, config: Config, model=None):
     """``applyInPandas``/``mapInPandas`` body: the rows of whole clusters -> their verdicts.
 
     Rows carry ``id, cluster, text, title, date, source`` and, for linked documents, the
     :func:`merge_component` columns (``similarity, closest, relation, used``).  Each cluster is
     rebuilt exactly as the local engine holds it (members in id order, the kept links with their
     scores) and judged by :func:`dedupe.classify.classify_clusters`, the code behind
-    ``dedupe classify``.  Returns a DataFrame of :data:`_VERDICTS_SCHEMA`.
+    ``dedupe classify``, with ``model`` (default: the shipped one, loaded once per worker).
+    Returns a DataFrame of :data:`_VERDICTS_SCHEMA`.
     """
     import pandas as pd
 
@@ -472,7 +473,7 @@ def classify_rows(pdf, config: Config):
             for b, lsim, rel, scores in json.loads(r["used"]) if opt(r.get("used")) else ():
                 links.append(Link(r["id"], b, lsim, rel, scores))
         clusters.append(Cluster(cid, tuple(members), tuple(sorted(links, key=lambda l: (l.a, l.b)))))
-    verdicts = classify_clusters(documents, clusters, config, _syndication_model(config), _shingler(config))
+    verdicts = classify_clusters(documents, clusters, config, model or _syndication_model(config), _shingler(config))
     return pd.DataFrame({"id": [v.id for v in verdicts], "cluster": [v.cluster for v in verdicts],
                          "label": [v.label for v in verdicts], "relation": [v.relation for v in verdicts],
                          "source": [v.source for v in verdicts],
@@ -480,23 +481,25 @@ def classify_rows(pdf, config: Config):
                          "reasons": [list(v.reasons) for v in verdicts]})
 
 
-def _classify_alone(batches: Iterator, config: Config) -> Iterator:
+def _classify_alone(batches: Iterator, config: Config, model=None) -> Iterator:
     """``mapInPandas`` body: documents that stand alone (each its own cluster) -> verdicts."""
     for pdf in batches:
         if len(pdf):
-            yield classify_rows(pdf, config)
+            yield classify_rows(pdf, config, model)
 
 
-def verdicts_dataframe(docs, members, config: Config):
+def verdicts_dataframe(docs, members, config: Config, model=None):
     """Verdicts (:data:`_VERDICTS_SCHEMA`, input order) of every document of a run: linked
-    documents one cluster per task (``groupBy(cluster).applyInPandas``), the others in batches."""
+    documents one cluster per task (``groupBy(cluster).applyInPandas``), the others in batches.
+    ``model``: a :class:`~dedupe.classify.SyndicationModel` (default: the shipped one)."""
     from pyspark.sql import functions as F
 
     rows = docs.join(members.select("id", "cluster", "similarity", "closest", "relation", "used"), "id", "left")
     linked = (rows.where(F.col("cluster").isNotNull()).drop("ord")
-              .groupBy("cluster").applyInPandas(lambda pdf: classify_rows(pdf, config), schema=_VERDICTS_SCHEMA))
+              .groupBy("cluster").applyInPandas(lambda pdf: classify_rows(pdf, config, model),
+                                                schema=_VERDICTS_SCHEMA))
     alone = (rows.where(F.col("cluster").isNull()).withColumn("cluster", F.col("id")).drop("ord")
-             .mapInPandas(lambda it: _classify_alone(it, config), schema=_VERDICTS_SCHEMA))
+             .mapInPandas(lambda it: _classify_alone(it, config, model), schema=_VERDICTS_SCHEMA))
     order = docs.select("id", "ord")
     return linked.unionByName(alone).join(order, "id").orderBy("ord").drop("ord")
 
@@ -576,12 +579,14 @@ class SparkRun:
 
 
 def cluster_dataframe(df, config: Config | None = None, *, order_column: str | None = None,
-                      partitions: int | None = None, links: bool = False, classify: bool = False):
+                      partitions: int | None = None, links: bool = False, classify: bool = False,
+                      model=None):
     """Cluster a Spark DataFrame of documents; returns a DataFrame of
     ``(id, cluster, size, similarity, closest, relation)`` (plus ``title`` if the input has it),
     or, with ``links=True`` or ``classify=True``, the whole :class:`SparkRun` (per-document rows,
     the verifier's verdicts on every candidate that linked and, with ``classify=True``, the
-    syndication classifier's verdict on every document in :attr:`SparkRun.verdicts`).
+    syndication classifier's verdict on every document in :attr:`SparkRun.verdicts`; ``model``
+    is a :class:`~dedupe.classify.SyndicationModel`, default the shipped one).
 
     ``df`` needs string columns ``id`` and ``text``; ids must be unique (checked, a duplicate
     raises :class:`InputError`).  ``order_column`` (distinct integers) fixes the input order the
@@ -590,12 +595,12 @@ def cluster_dataframe(df, config: Config | None = None, *, order_column: str | N
     repartitions the documents before featurisation (default: keep the input's partitioning).
     """
     config = config or Config()
-    run = _run(df, config, order_column=order_column, partitions=partitions, classify=classify)
+    run = _run(df, config, order_column=order_column, partitions=partitions, classify=classify, model=model)
     return run if links or classify else run.documents
 
 
 def _run(df, config: Config, *, order_column: str | None, partitions: int | None,
-         classify: bool = False) -> SparkRun:
+         classify: bool = False, model=None) -> SparkRun:
     from pyspark.sql import functions as F
 
     _quiet_pandas_warning()
@@ -674,7 +679,7 @@ def _run(df, config: Config, *, order_column: str | None, partitions: int | None
            .orderBy("ord")
            .select(*RESULT_COLUMNS, *(["title"] if has_title else [])))
     links_out = all_links.select("a", "b", "similarity", "relation", "scores")
-    verdicts = verdicts_dataframe(docs, members, config) if classify else None
+    verdicts = verdicts_dataframe(docs, members, config, model) if classify else None
     return SparkRun(out, links_out, members, candidates, stats.get("rounds", 0), verdicts)
 
 
@@ -918,6 +923,8 @@ class PathsRun:
     n_docs: int
     problems: list
     warnings: list
+    #: with ``classify=True``: every document's :class:`~dedupe.model.Verdict`, in input order
+    verdicts: list | None = None
 
 
 def _summary(n_docs: int, stories: int, alone: int) -> str:
@@ -927,8 +934,11 @@ def _summary(n_docs: int, stories: int, alone: int) -> str:
 
 def cluster_paths(paths, fields=None, config: Config | None = None, *, on_error: str = "skip",
                   input_format: str | None = None, master: str | None = None, output: str | None = None,
-                  partitions: int | None = None) -> PathsRun:
+                  partitions: int | None = None, classify: bool = False, model=None) -> PathsRun:
     """``dedupe cluster --engine spark``: read, cluster on Spark, write or collect.
+
+    With ``classify=True`` (``dedupe classify --engine spark``) the classifier's verdicts are
+    collected too (:attr:`PathsRun.verdicts`); ``output`` is not used then.
 
     Parquet files/directories and JSONL files are read by Spark (:func:`read_documents`); other
     inputs (text and HTML directories, CSV, standard input) are read on the driver with
@@ -960,19 +970,20 @@ def cluster_paths(paths, fields=None, config: Config | None = None, *, on_error:
             parts.append(df)
         if local:
             parts.append(spark.createDataFrame(local, schema=_DOCS_SCHEMA))
+        what = "classify" if classify else "cluster"
         if not parts:
-            raise InputError("no documents to cluster")
+            raise InputError(f"no documents to {what}")
         df = parts[0]
         for p in parts[1:]:
             df = df.unionByName(p)
         df = df.persist()
         n_docs = df.count()
         if not n_docs:
-            raise InputError("no documents to cluster")
-        run = _run(df, config, order_column="ord", partitions=partitions)
+            raise InputError(f"no documents to {what}")
+        run = _run(df, config, order_column="ord", partitions=partitions, classify=classify, model=model)
         written = None
         suffix = Path(output).suffix.lower().lstrip(".") if output else ""
-        if suffix in ("parquet", "jsonl"):
+        if suffix in ("parquet", "jsonl") and not classify:
             out = run.documents.persist()
             written = write_result(out, output, suffix)
             sizes = out.groupBy("cluster").agg(F.count("*").alias("n")).agg(
@@ -984,8 +995,12 @@ def cluster_paths(paths, fields=None, config: Config | None = None, *, on_error:
         member_rows = run.members.collect()
         result = result_from_rows(doc_rows, member_rows, run.candidate_count())
         stories = sum(1 for c in result.clusters if c.size > 1)
+        verdicts = None
+        if classify:
+            verdicts = [Verdict(r["id"], r["cluster"], r["label"], r["relation"], r["source"], r["confidence"],
+                                tuple(r["reasons"] or ())) for r in run.verdicts.collect()]
         return PathsRun(result, None, _summary(n_docs, stories, len(result.clusters) - stories), n_docs,
-                        problems, list(reader.warnings))
+                        problems, list(reader.warnings), verdicts)
     except DedupeError:
         raise
     except Exception as exc:  # a Spark/Java failure: one line, not a JVM stack trace

@@ -232,6 +232,31 @@ def test_cli_spark_table_equals_local(spark):
     assert remote.stdout == local.stdout
 
 
+def test_cli_spark_classify_equals_local(spark, tmp_path):
+    """dedupe classify --engine spark prints what the local classify prints (table and csv)."""
+    paths = [str(SAMPLES / "xiaomi-leica"), str(SAMPLES / "reuters")]
+    for fmt in ("table", "csv"):
+        local = _invoke(["classify", "-f", fmt, *paths])
+        remote = _invoke(["classify", "--engine", "spark", "--master", "local[2]", "-f", fmt, *paths])
+        assert local.exit_code == 0 and remote.exit_code == 0, remote.output
+        assert remote.stderr == ""
+        assert remote.stdout == local.stdout
+    assert "001_5a6b6dda3da054a3,000_fca7c5568b56ce35,syndicated,rewrite,003_0e85794110f32b6f," in remote.stdout
+    # the same per-record errors as the local reader, and nothing processed is lost
+    src = tmp_path / "docs.jsonl"
+    src.write_text(json.dumps({"id": "a", "text": BASE}) + "\n{broken\n" + json.dumps({"id": "b", "text": OTHER}) + "\n")
+    result = _invoke(["classify", "--engine", "spark", "--master", "local[2]", "-f", "jsonl", str(src)])
+    assert result.exit_code == 0
+    assert [json.loads(line)["id"] for line in result.stdout.splitlines()] == ["a", "b"]
+    assert f"{src}:2" in result.stderr
+
+
+def test_cli_classify_master_needs_spark_engine():
+    result = _invoke(["classify", "--master", "local[2]", str(SAMPLES / "xiaomi-leica")])
+    assert result.exit_code == 2
+    assert "--master needs --engine spark" in result.stderr
+
+
 def _jsonl(tmp_path):
     texts = [BASE, _variant(BASE, random.Random(1), 1), OTHER]
     lines = [json.dumps({"id": f"d{n}", "text": t, "headline": f"Headline {n}"}) for n, t in enumerate(texts)]
