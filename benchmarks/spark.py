@@ -2,6 +2,7 @@
 
     python benchmarks/spark.py --docs 200000                 # docs/s of the Spark engine
     python benchmarks/spark.py --docs 20000 --compare        # + local engine on the same docs, ARI
+    python benchmarks/spark.py --docs 20000 --compare --classify   # + the classifier's verdicts, both engines
 
 Documents come from ``../shared/data`` (never copied into the repository): the BBC News articles
 and the Reuters-21578 bodies, in that order (22,000+ real articles with their real exact and near
@@ -16,7 +17,10 @@ figure covers reading, all stages and writing.  Printed figures:
 * ``spark``: wall time and docs/s, with the number of candidate pairs, links and stories;
 * with ``--compare``: the local engine (``Deduplicator``) on the same documents in the same
   process -- its docs/s, the speed ratio, the adjusted Rand index between the two partitions and
-  the number of documents whose row (cluster, closest, similarity, relation) differs.
+  the number of documents whose row (cluster, closest, similarity, relation) differs;
+* with ``--classify``: the clustering run again with the classifier's verdicts
+  (``cluster_dataframe(classify=True)``), written as Parquet, and its docs/s; with ``--compare``
+  also the local ``classify_result`` and how many verdicts agree.
 
 Timings on a shared machine are noisy; compare figures from the same run only.
 """
@@ -115,6 +119,9 @@ def main(argv=None) -> int:
     ap.add_argument("--partitions", type=int, default=None,
                     help="document partitions (default: 4 per core of the master)")
     ap.add_argument("--compare", action="store_true", help="also run the local engine and compare partitions")
+    ap.add_argument("--classify", action="store_true",
+                    help="also time the classifier's verdicts on Spark (cluster_dataframe(classify=True)); with "
+                         "--compare, compare them with the local dedupe.classify")
     ap.add_argument("--driver-memory", default="6g",
                     help="spark.driver.memory (in local mode the executors live in the driver JVM; "
                          "Spark's 1g default runs out of execution memory at 200,000 documents)")
@@ -149,6 +156,19 @@ def main(argv=None) -> int:
               f"{n_out / wall:,.0f} docs/s; {n_cand:,} candidate pairs, {n_links:,} links, "
               f"{stories:,} stories with copies; {run.cc_rounds} connected-components rounds")
         spark_rows = {r["id"]: r for r in out.collect()} if args.compare else {}
+        spark_verdicts = {}
+        if args.classify:
+            vdst = Path(tmp) / "verdicts.parquet"
+            t0 = time.perf_counter()
+            crun = cluster_dataframe(df, Config(), order_column=None, partitions=partitions, classify=True)
+            crun.verdicts.write.mode("overwrite").parquet(str(vdst))
+            cwall = time.perf_counter() - t0
+            verdicts = spark.read.parquet(str(vdst))
+            n_syn = verdicts.where("label = 'syndicated'").count()
+            print(f"spark clustering + classify: {n_out:,} documents in {cwall:.1f}s = {n_out / cwall:,.0f} docs/s; "
+                  f"{n_syn:,} syndicated, {n_out - n_syn:,} original")
+            if args.compare:
+                spark_verdicts = {r["id"]: r for r in verdicts.collect()}
     if args.compare:
         from sklearn.metrics import adjusted_rand_score
 
@@ -171,6 +191,18 @@ def main(argv=None) -> int:
                 differ += 1
         print(f"agreement: ARI {adjusted_rand_score(a, b):.6f}; identical cluster ids "
               f"{sum(x == y for x, y in zip(a, b)):,}/{len(a):,}; rows that differ: {differ}")
+        if args.classify:
+            from dedupe.pipeline import classify_result
+
+            t0 = time.perf_counter()
+            local_verdicts = classify_result(result, Config())
+            print(f"local classify (after its clustering): {time.perf_counter() - t0:.1f}s")
+            vdiff = sum(1 for v in local_verdicts
+                        if (v.label, v.relation, v.source) != tuple(spark_verdicts[v.id][k]
+                                                                    for k in ("label", "relation", "source"))
+                        or abs(v.confidence - spark_verdicts[v.id]["confidence"]) > 1e-9)
+            print(f"verdict agreement: {len(local_verdicts) - vdiff:,}/{len(local_verdicts):,} identical "
+                  f"(label, relation, source, confidence within 1e-9)")
     spark.stop()
     return 0
 
