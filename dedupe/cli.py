@@ -670,6 +670,8 @@ def classify_cmd(paths, id_field, text_field, title_field, date_field, source_fi
                             on_error=on_error, input_format=input_format, master=master, classify=True,
                             model=model)
         _report_spark_problems(run)
+        if not run.n_docs:
+            _fail("no documents to classify")
         click.echo(render_verdicts(run.verdicts, fmt, run.result.documents), nl=False)
         return
     docs, reader = read_inputs(paths, id_field, text_field, title_field, date_field, source_field,
@@ -702,6 +704,8 @@ def _cluster_on_spark(paths, fields, input_format, on_error, config, out_fmt, ou
     run = cluster_paths(paths, fields, config, on_error=on_error, input_format=input_format, master=master,
                         output=output if out_fmt in ("parquet", "jsonl") else None)
     _report_spark_problems(run)
+    if not run.n_docs:
+        _fail("no documents to cluster")
     if run.result is None:  # written by Spark: a summary, not a table of every document
         click.echo(run.summary)
         click.echo(f"wrote {run.written} for {run.n_docs} documents to {output} (a Spark output directory)",

@@ -938,7 +938,9 @@ def cluster_paths(paths, fields=None, config: Config | None = None, *, on_error:
     """``dedupe cluster --engine spark``: read, cluster on Spark, write or collect.
 
     With ``classify=True`` (``dedupe classify --engine spark``) the classifier's verdicts are
-    collected too (:attr:`PathsRun.verdicts`); ``output`` is not used then.
+    collected too (:attr:`PathsRun.verdicts`); ``output`` is not used then.  When no document
+    could be read, the run has ``n_docs == 0`` and ``result is None``; its ``problems`` and
+    ``warnings`` say why.
 
     Parquet files/directories and JSONL files are read by Spark (:func:`read_documents`); other
     inputs (text and HTML directories, CSV, standard input) are read on the driver with
@@ -970,16 +972,16 @@ def cluster_paths(paths, fields=None, config: Config | None = None, *, on_error:
             parts.append(df)
         if local:
             parts.append(spark.createDataFrame(local, schema=_DOCS_SCHEMA))
-        what = "classify" if classify else "cluster"
+        nothing = PathsRun(None, None, _summary(0, 0, 0), 0, problems, list(reader.warnings))
         if not parts:
-            raise InputError(f"no documents to {what}")
+            return nothing
         df = parts[0]
         for p in parts[1:]:
             df = df.unionByName(p)
         df = df.persist()
         n_docs = df.count()
         if not n_docs:
-            raise InputError(f"no documents to {what}")
+            return nothing
         run = _run(df, config, order_column="ord", partitions=partitions, classify=classify, model=model)
         written = None
         suffix = Path(output).suffix.lower().lstrip(".") if output else ""

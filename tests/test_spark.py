@@ -251,6 +251,18 @@ def test_cli_spark_classify_equals_local(spark, tmp_path):
     assert f"{src}:2" in result.stderr
 
 
+def test_cli_spark_nothing_readable_reports_the_skipped_lines(spark, tmp_path):
+    src = tmp_path / "bad.jsonl"
+    src.write_text("{broken\n[1, 2]\n")
+    for cmd in ("cluster", "classify"):
+        local = _invoke([cmd, str(src)])
+        remote = _invoke([cmd, "--engine", "spark", "--master", "local[2]", str(src)])
+        assert (remote.exit_code, remote.stdout) == (local.exit_code, local.stdout) == (1, "")
+        assert remote.stderr.splitlines()[-1] == f"error: no documents to {cmd}"
+        assert f"skipped: {src}:1: malformed JSON" in remote.stderr
+        assert "skipped 2 bad input(s); 0 document(s) read" in remote.stderr
+
+
 def test_cli_classify_master_needs_spark_engine():
     result = _invoke(["classify", "--master", "local[2]", str(SAMPLES / "xiaomi-leica")])
     assert result.exit_code == 2
