@@ -327,3 +327,45 @@ def test_no_two_documents_are_each_others_source():
             src = verdicts[v.source]
             assert src.cluster == v.cluster
             assert not (src.label == "syndicated" and src.source == v.id), (v.id, src.id)
+
+
+class _Fixed:
+    """A stand-in for a fitted estimator that answers the same probability for every row."""
+
+    def __init__(self, p: float):
+        self.p = p
+
+    def predict_proba(self, X):
+        return np.column_stack([np.full(len(X), 1.0 - self.p), np.full(len(X), self.p)])
+
+
+def _looping_copies(p_syndicated: float):
+    """Two copies of one missing article that each read as copied from the other (a loop)."""
+    from dedupe.classify import ORPHAN_AT
+
+    a = ORIGINAL + "\n\nThis story was first published by Example Wire."
+    b = ORIGINAL + "\n\nShare this article."
+    story = _story([a, b])
+    model = SyndicationModel(_Fixed(0.8), _Fixed(p_syndicated), Config().fingerprint())
+    return model.judge(story, "d0", Config()), ORPHAN_AT
+
+
+def test_a_loop_of_confident_copies_has_no_original():
+    """When every member of a loop reads as a copy (P >= ORPHAN_AT), none is promoted to original:
+    the weakest link is syndicated with its origin missing from the input."""
+    verdicts, orphan_at = _looping_copies(0.97)
+    assert orphan_at <= 0.97
+    assert [v.label for v in verdicts] == ["syndicated", "syndicated"]
+    roots = [v for v in verdicts if v.source is None]
+    assert len(roots) == 1 and roots[0].relation == "same-source"
+    assert "reads as copied material whose origin is not in the input" in roots[0].reasons
+    other = next(v for v in verdicts if v is not roots[0])
+    assert other.source == roots[0].id            # still no two documents each other's source
+
+
+def test_a_loop_of_doubtful_copies_keeps_one_original():
+    verdicts, orphan_at = _looping_copies(0.6)
+    assert orphan_at > 0.6
+    assert sorted(v.label for v in verdicts) == ["original", "syndicated"]
+    orig = next(v for v in verdicts if v.label == "original")
+    assert orig.source is None and orig.relation is None and orig.confidence == pytest.approx(0.4)
