@@ -71,6 +71,12 @@ _SENT_END = re.compile(r"(?<=[.!?])[\"'\u201d)]?\s+|\n+")
 _DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 #: idf from which a term counts as rare (seen in fewer than ~1 in 400 background documents).
 RARE_IDF = 7.0
+#: words that state a fact the way a figure does: number words (as digits) and month names
+#: (not "may": in lower-cased text the verb is far more common than the month)
+_FACT_WORDS = {w: str(i) for i, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve".split())}
+_FACT_WORDS.update({m: m for m in ("january february march april june july august september october "
+                                   "november december").split()})
 
 
 @dataclass
@@ -97,6 +103,13 @@ class Profile:
     #: UTF-16 code units) and their counts; ``None`` when a character lies beyond U+FFFF
     char_keys: np.ndarray | None = None
     char_counts: np.ndarray | None = None
+    #: per entry of ``sentences``: the figures it states (:func:`_facts`)
+    sentence_facts: list[frozenset] = field(default_factory=list)
+    #: per entry of ``sentences``: its rare content stems (background idf >= ``RARE_IDF``): names
+    sentence_rare: list[frozenset] = field(default_factory=list)
+    #: per entry of ``sentences``: its *frame*, the content stems that are neither rare nor
+    #: figures (digits, months, number words): what a template sibling keeps
+    sentence_frames: list[frozenset] = field(default_factory=list)
 
     @property
     def chars(self) -> Counter:
@@ -122,6 +135,22 @@ def _char_grams(flat: str):
     keys = (c[:w] << np.uint64(48)) | (c[1:w + 1] << np.uint64(32)) | (c[2:w + 2] << np.uint64(16)) | c[3:]
     keys, counts = np.unique(keys, return_counts=True)
     return keys, counts.astype(np.int64)
+
+
+def _number_set(text: str) -> set[str]:
+    numbers = {n.replace(",", "").rstrip(".") for n in _NUMBER.findall(text)}
+    return {n[:-2] if n.endswith(".0") else n for n in numbers}
+
+
+def _facts(text: str, tokens: list[str]) -> frozenset:
+    """The figures a sentence states: its numbers (digits, and number words up to twelve as
+    digits) and month names, so "five" and "5" agree and "January" and "February" do not."""
+    out = _number_set(text)
+    for t in tokens:
+        f = _FACT_WORDS.get(t.lower())
+        if f is not None:
+            out.add(f)
+    return frozenset(out)
 
 
 def _ngrams(tokens: list[str], n: int) -> set:
@@ -160,6 +189,13 @@ class Profiler:
             v = self._idf[term] = self.shingler.background.idf(term)
         return v
 
+    def _fact_stems(self) -> frozenset:
+        """The content stems of the month names and number words (cached per instance)."""
+        got = self.__dict__.get("_fact_stem_set")
+        if got is None:
+            got = self.__dict__["_fact_stem_set"] = frozenset(self.shingler.content_terms(list(_FACT_WORDS)))
+        return got
+
     def content_terms(self, tokens: list[str]) -> list[str]:
         """Stemmed content words, like :meth:`Shingler.content_terms`, with a per-instance cache."""
         cache = self._stems
@@ -196,6 +232,10 @@ class Profiler:
         idf_of = self._idf_of if fast else sh.background.idf
         idf = {t: idf_of(t) for t in stems}
         sents = []
+        facts = []
+        rare_of = []
+        frames = []
+        fact_stems = self._fact_stems()
         get = self._stems.get
         for piece in _SENT_END.split(norm):
             toks = _WORD.findall(piece)
@@ -207,8 +247,12 @@ class Profiler:
                     content = frozenset(self.content_terms(toks))
                 if content:
                     sents.append(content)
-        numbers = {n.replace(",", "").rstrip(".") for n in _NUMBER.findall(norm)}
-        numbers = {n[:-2] if n.endswith(".0") else n for n in numbers}
+                    facts.append(_facts(piece, toks))
+                    rare = frozenset(t for t in content if idf_of(t) >= RARE_IDF)
+                    rare_of.append(rare)
+                    frames.append(frozenset(t for t in content - rare
+                                            if not t[:1].isdigit() and t not in fact_stems))
+        numbers = _number_set(norm)
         entities = set()
         for m in _ENTITY.finditer(raw):
             name = m.group(1).lower()
@@ -222,8 +266,9 @@ class Profiler:
         grams = {n: _ngrams(tokens, n) for n in (1, 2, 3, 5)[fast:]}
         if fast:  # only the sizes of these sets and their intersections matter: words, not 1-tuples
             grams[1] = set(tokens)
-        prof = Profile(tokens, grams, stems, idf, sents, numbers,
-                       entities, quotes, _parse_day(date_str), feats, char_keys=keys, char_counts=counts)
+        prof = Profile(tokens, grams, stems, idf, sents, numbers, entities, quotes, _parse_day(date_str), feats,
+                       char_keys=keys, char_counts=counts, sentence_facts=facts, sentence_rare=rare_of,
+                       sentence_frames=frames)
         # an exact integer either way: the same float as the sum over ``chars``
         sq = int(np.dot(counts, counts)) if counts is not None else sum(v * v for v in prof.chars.values())
         prof.char_norm = math.sqrt(sq)
@@ -269,6 +314,61 @@ def _align(sa: list[frozenset], sb: list[frozenset]):
     return best_a, best_b, where
 
 
+def _frame_index(p: Profile) -> dict:
+    """Frame stem -> the sentences of ``p`` whose frame has it, among those that state figures
+    or rare names (the only ones :func:`_fact_changes` compares with); built once per profile."""
+    index = p.__dict__.get("_frame_index")
+    if index is None:
+        index = {}
+        for j, (frame, facts, rare) in enumerate(zip(p.sentence_frames, p.sentence_facts, p.sentence_rare)):
+            if facts or rare:
+                for t in frame:
+                    index.setdefault(t, []).append(j)
+        p.__dict__["_frame_index"] = index
+    return index
+
+
+def _fact_changes(pa: Profile, pb: Profile, cut: float = 0.5) -> tuple[tuple[int, int, int], tuple[int, int, int]]:
+    """``(stated, same, changed)`` for the figures and for the rare names of A's sentences.
+
+    A sentence of A that states figures (numbers and months; or rare names) is compared with the
+    sentences of B that state some too and whose *frame* (the wording without figures and names)
+    matches its own (Dice >= ``cut``).  *Same*: one of them states exactly the same figures;
+    *changed*: the closest one states a figure A lacks and lacks one A states (a substituted
+    number, month or name: the next month's index, another company's dividend), which copies and
+    rewrites keep and template stories change."""
+    index = _frame_index(pb)
+    out = [[0, 0, 0], [0, 0, 0]]
+    if not index:
+        return (0, 0, 0), (0, 0, 0)
+    frames_b = pb.sentence_frames
+    for frame, fa, ra in zip(pa.sentence_frames, pa.sentence_facts, pa.sentence_rare):
+        if not frame or not (fa or ra):
+            continue
+        shared: dict[int, int] = {}
+        for t in frame:
+            for j in index.get(t, ()):
+                shared[j] = shared.get(j, 0) + 1
+        n = len(frame)
+        cands = [(d, j) for j, k in shared.items() if (d := 2.0 * k / (n + len(frames_b[j]))) >= cut]
+        if not cands:
+            continue
+        for tally, mine, theirs in ((out[0], fa, pb.sentence_facts), (out[1], ra, pb.sentence_rare)):
+            if not mine:
+                continue
+            cs = [c for c in cands if theirs[c[1]]]
+            if not cs:
+                continue
+            tally[0] += 1
+            if any(theirs[j] == mine for _, j in cs):
+                tally[1] += 1
+                continue
+            _, j = max(cs, key=lambda c: (c[0], len(mine & theirs[c[1]]), -c[1]))
+            if mine - theirs[j] and theirs[j] - mine:
+                tally[2] += 1
+    return tuple(out[0]), tuple(out[1])
+
+
 def longest_increasing(values) -> int:
     """Length of the longest strictly increasing subsequence of ``values`` (patience sorting)."""
     import bisect
@@ -300,6 +400,7 @@ FEATURES: tuple[str, ...] = (
     "num_jac", "num_only_min", "num_only_max", "num_any",
     "quote_cmax", "quote_any",
     "len_ratio", "log_len_min", "log_len_max", "diff_min", "diff_max", "time_gap_days",
+    "facts_changed_frac", "facts_changed", "facts_same_frac", "names_changed_frac",
 )
 
 
@@ -374,6 +475,14 @@ def _pair_features(pa: Profile, pb: Profile, fast: bool) -> np.ndarray:
     da, db = len(sa - sb), len(sb - sa)
     out.extend((math.log1p(min(da, db)), math.log1p(max(da, db))))
     out.append(float(abs(pa.day - pb.day)) if pa.day is not None and pb.day is not None else -1.0)
+    # figures and names are compared between sentences aligned by their frames (the wording
+    # without figures and names), so "Pay April 6" meets "Pay March 31"
+    (fab, nab), (fba, nba) = _fact_changes(pa, pb), _fact_changes(pb, pa)
+    fc = (fab, fba)
+    out.extend((max(c / s if s else 0.0 for s, _, c in fc), math.log1p(max(c for _, _, c in fc)),
+                min(m / s if s else 1.0 for s, m, _ in fc)))
+    nc = (nab, nba)
+    out.append(max(c / s if s else 0.0 for s, _, c in nc))
     return np.asarray(out, dtype=np.float64)
 
 
@@ -425,7 +534,8 @@ class VerifierModel:
 
     def raw(self, X: np.ndarray) -> np.ndarray:
         """Raw class scores (n, classes) before the softmax."""
-        X = np.atleast_2d(np.asarray(X, dtype=np.float64))
+        # scikit-learn's trees compare features as float32 against float64 thresholds: do the same
+        X = np.atleast_2d(np.asarray(X, dtype=np.float64)).astype(np.float32).astype(np.float64)
         n = X.shape[0]
         roots = self.roots.ravel()  # stage-major: index s * C + k
         node = np.broadcast_to(roots, (n, roots.size)).copy()
@@ -442,7 +552,7 @@ class VerifierModel:
         """Per-feature contributions to each class's raw score for one pair, (features, classes):
         along each tree's decision path, the change of node value at a split is credited to the
         split's feature (Saabas' method; exact: they sum to the raw score minus a constant)."""
-        x = np.asarray(x, dtype=np.float64)
+        x = np.asarray(x, dtype=np.float64).astype(np.float32).astype(np.float64)  # as in :meth:`raw`
         C = len(self.classes)
         out = np.zeros((len(self.features), C))
         for s, stage in enumerate(self.roots):

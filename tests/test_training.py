@@ -32,3 +32,39 @@ def test_msrp_pairs(shared_data):
     test = msrp_pairs(shared_data, "test")
     assert len(test) == 1725
     assert Counter(p.label for p in test) == {"rewrite": 1147, "unrelated": 578}
+
+
+def test_template_siblings_change_figures_and_corrections_change_one():
+    import random
+
+    from dedupe.training.generate import template_sibling
+
+    text = ("Acme Corp said its quarterly dividend of 25 cts is payable April 10 to holders of record "
+            "March 31. Acme earned 4.2 mln dlrs in 1986 and expects five new stores this year.")
+    words = text.split()
+    slots = 8  # 25, April, 10, March, 31, 4.2, 1986, five: a figure or month is one word here
+    for seed in range(20):
+        sib = template_sibling(text, random.Random(seed)).split()
+        assert len(sib) == len(words)
+        changed = [(x, y) for x, y in zip(words, sib) if x != y]
+        assert 2 * len(changed) >= slots, changed              # a follow-up: at least half change
+        assert all(x[0].isdigit() or x in ("April", "March", "five", "31.") for x, _ in changed)
+        fixed = template_sibling(text, random.Random(seed), changes=1).split()
+        assert sum(x != y for x, y in zip(words, fixed)) == 1  # a correction: exactly one
+    named = template_sibling(text, random.Random(1), ["Zenith Holdings"])
+    assert "quarterly dividend of" in named and "payable" in named  # the wording is kept
+
+
+def test_build_pairs_templates_and_corrections(shared_data):
+    arts = load_articles(shared_data, "eval")[::20]
+    pairs = build_pairs(shared_data, 7, 20, split="eval", articles=arts)
+    kinds = Counter(p.kind for p in pairs)
+    assert kinds["template"] > 0 and kinds["corrected"] > 0
+    assert all(p.label == "unrelated" for p in pairs if p.kind == "template")
+    assert all(p.label == "duplicate" for p in pairs if p.kind == "corrected")
+    # no negative is the same text as its partner
+    assert not any(p.a.lower().split() == p.b.lower().split() for p in pairs if p.label == "unrelated")
+    # without them the other pairs are exactly the same
+    plain = build_pairs(shared_data, 7, 20, split="eval", articles=arts, templates=False)
+    rest = sorted((p.a, p.b, p.kind) for p in pairs if p.kind not in ("template", "corrected"))
+    assert rest == sorted((p.a, p.b, p.kind) for p in plain)

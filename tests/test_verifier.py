@@ -294,3 +294,81 @@ def test_model_rows_are_independent_so_chunked_prediction_is_exact():
     P = model.predict_proba(X)
     for size in (1, 3, 256):
         assert np.array_equal(P, np.vstack([model.predict_proba(X[s:s + size]) for s in range(0, len(X), size)]))
+
+
+# -- figures and names that change between sentences of the same frame ---------------------------
+FED = ("FED ADDS RESERVES VIA CUSTOMER REPURCHASES\n\n"
+       "The Federal Reserve entered the government securities market to arrange two billion dlrs of "
+       "customer repurchase agreements, a Fed spokesman said. Dealers said Federal funds were trading "
+       "at 6-5/16 pct when the Fed began its temporary and indirect supply of reserves. The operation "
+       "was the third this week, traders said on Tuesday in New York.")
+
+
+def _fig(profiler, a, b):
+    return dict(zip(FEATURES, pair_features(profiler.profile(a), profiler.profile(b))))
+
+
+def test_facts_read_number_words_as_digits_and_months():
+    from dedupe.verifier import _facts
+
+    assert _facts("It rose five pct in March.", ["it", "rose", "five", "pct", "in", "march"]) == {"5", "march"}
+    assert _facts("It rose 5 pct in march.", ["it", "rose", "5", "pct", "in", "march"]) == {"5", "march"}
+    assert _facts("1,200 shares at 3.0", ["1", "200", "shares", "at", "3", "0"]) == {"1200", "3"}
+
+
+def test_a_template_sibling_changes_facts_a_copy_does_not(profiler):
+    next_day = (FED.replace("two billion", "1.5 billion").replace("6-5/16", "6-1/16")
+                .replace("third", "fourth").replace("Tuesday", "Wednesday"))
+    copy = FED.replace("Dealers said", "Dealers in New York said") + "\n\nCopyright 1987 Reuters."
+    sibling = _fig(profiler, FED, next_day)
+    same = _fig(profiler, FED, copy)
+    assert sibling["facts_changed_frac"] >= 0.5 and sibling["facts_changed"] > 0
+    assert same["facts_changed_frac"] == 0.0 and same["facts_changed"] == 0.0 and same["facts_same_frac"] == 1.0
+    # a sentence is compared with the sentence of the same frame, wherever it stands
+    moved = "\n\n".join(reversed(FED.split("\n\n")))
+    assert _fig(profiler, FED, moved)["facts_changed_frac"] == 0.0
+
+
+def test_names_changed_between_sentences_of_one_frame(profiler):
+    a = ("Conchemco Inc said its board declared a quarterly dividend of ten cts a share. "
+         "Conchemco said the dividend is payable April six to holders of record March 16.")
+    b = a.replace("Conchemco", "Trinity Industries")
+    assert _fig(profiler, a, b)["names_changed_frac"] > 0.0
+    assert _fig(profiler, a, a)["names_changed_frac"] == 0.0
+
+
+def test_shipped_model_separates_another_days_item_from_a_corrected_copy(profiler):
+    """The template siblings and corrected copies of the training set at work: a corrected
+    figure in a long copy stays a duplicate, a short wire item of another day is not linked."""
+    model = load_model(None, Config())
+    long_story = " ".join([TEXT, REWORDED.replace("July", "August"), OTHER])
+    fixed = long_story.replace("Huawei and Sharp before", "Huawei, Sharp and Panasonic before", 1)
+    (corrected,) = verdicts(model, pair_features(profiler.profile(long_story), profiler.profile(fixed))[None, :])
+    assert corrected.linked and corrected.relation == "duplicate"
+    other_day = FED.replace("two billion", "2.5 billion").replace("6-5/16", "6-3/8").replace("Tuesday", "Friday") \
+        .replace("third", "second")
+    (v,) = verdicts(model, pair_features(profiler.profile(FED), profiler.profile(other_day))[None, :])
+    assert not v.linked
+
+
+def test_trees_see_features_as_float32_like_scikit_learn():
+    """scikit-learn's trees compare a feature cast to float32 with a float64 threshold.  0.1 is
+    0.10000000149... in float32: against a threshold between the two it must go right, as in
+    scikit-learn (a retrained model disagreed with scikit-learn by 0.03 before this)."""
+    C = len(CLASSES)
+    spec = {"format": "dedupe-verifier", "version": 1, "fingerprint": Config().fingerprint(),
+            "features": list(FEATURES), "classes": list(CLASSES), "init": [0.0] * C,
+            "learning_rate": 1.0, "depth": 1,
+            # one stage, one tree per class: the root splits feature 0 at 0.1000000005
+            "trees": {"feature": [0, -1, -1] * C, "threshold": [0.1000000005, 0.0, 0.0] * C,
+                      "left": [v for k in range(C) for v in (3 * k + 1, -1, -1)],
+                      "right": [v for k in range(C) for v in (3 * k + 2, -1, -1)],
+                      "value": [0.0, -1.0, 1.0] * C, "roots": [[3 * k for k in range(C)]]}}
+    model = VerifierModel(spec)
+    x = np.zeros((1, len(FEATURES)))
+    x[0, 0] = 0.1
+    assert float(np.float32(0.1)) > 0.1000000005 > 0.1
+    np.testing.assert_allclose(model.raw(x), [[1.0] * C])             # right, as scikit-learn
+    x[0, 0] = 0.05
+    np.testing.assert_allclose(model.raw(x), [[-1.0] * C])
+    assert model.contributions(np.where(np.arange(len(FEATURES)) == 0, 0.1, 0.0))[0].tolist() == [1.0] * C

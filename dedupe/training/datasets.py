@@ -16,7 +16,13 @@ and negatives (``unrelated``):
 * ``hard-short``: the same among short wire items (20-80 words: earnings tables, price lists),
   whose template wording is shared by different stories (plus ``syndicated-short`` copies of
   such items as positives);
-* ``random``: two random articles of the same topic.
+* ``random``: two random articles of the same topic;
+* ``template``: an article and a template sibling of it
+  (:func:`dedupe.training.generate.template_sibling`: the same wording with other figures,
+  months, weekdays and names: the next month's index, another company's dividend), for half of
+  the drawn articles and a fifth as many short wire items; and, as positives, ``corrected``
+  copies (a syndicated copy with one or two figures changed, labelled ``duplicate``) for 30%.  Drawn with their own random stream
+  (seed + 7), so the other pairs of a seed are the same with or without them.
 
 Articles are split by a hash of their id: ``split="train"`` uses 4/5 of them, ``split="eval"``
 the other fifth, so the evaluation sets of ``benchmarks/quality.py`` (another seed) never reuse a
@@ -30,8 +36,8 @@ import zlib
 from dataclasses import dataclass
 
 from dedupe.training.corpora import Article, load_bbc, load_msrp, load_reuters
-from dedupe.training.generate import (degrade, free_rewrite, make_copy, make_same_source, paragraphs, rewrite,
-                                      rewrite_headline, sentences)
+from dedupe.training.generate import (degrade, free_rewrite, make_copy, make_same_source, names_in, paragraphs,
+                                      rewrite, rewrite_headline, sentences, template_sibling)
 
 
 @dataclass(frozen=True)
@@ -63,8 +69,10 @@ def _headed(title: str, body: str, rng: random.Random) -> str:
 
 
 def build_pairs(data, seed: int, n_articles: int = 400, split: str = "train", n_negatives: int | None = None,
-                articles: list[Article] | None = None) -> list[Pair]:
-    """Labelled document pairs (see the module docstring).  Deterministic for a seed."""
+                articles: list[Article] | None = None, templates: bool = True) -> list[Pair]:
+    """Labelled document pairs (see the module docstring).  Deterministic for a seed;
+    ``templates=False`` leaves out the ``template`` negatives and ``corrected`` positives (and
+    nothing else: they have their own random stream)."""
     rng = random.Random(seed)
     arts = articles if articles is not None else load_articles(data, split)
     pool = [a for a in arts if 80 <= len(a.text.split()) <= 1500]
@@ -164,8 +172,47 @@ def build_pairs(data, seed: int, n_articles: int = 400, split: str = "train", n_
         t = rng.choice(topics)
         a, b = rng.sample(by_topic[t], 2)
         pairs.append(Pair(_full(a), _full(b), "unrelated", "random"))
+    if templates:
+        pairs.extend(_template_pairs(chosen, [a for a in arts if 20 <= len(a.text.split()) < 80], pool,
+                                     random.Random(seed + 7)))
     rng.shuffle(pairs)
     return pairs
+
+
+def _words(text: str) -> list[str]:
+    return text.lower().split()
+
+
+#: ``template`` negatives: the share of drawn articles that get one, and how many short wire items
+#: (as a share of the drawn articles)
+TEMPLATE_SHARE = 0.5
+TEMPLATE_SHORT = 0.2
+#: ``corrected`` positives: the share of drawn articles that get a corrected copy
+CORRECTED_SHARE = 0.3
+
+
+def _template_pairs(chosen: list[Article], short: list[Article], pool: list[Article],
+                    rng: random.Random) -> list[Pair]:
+    """``template`` negatives: (article, template sibling) for half of ``chosen`` and a fifth as
+    many ``short`` items, the names put in coming from other articles of ``pool``; and
+    ``corrected`` positives for 30% of ``chosen``."""
+    names = [n for a in rng.sample(pool, min(len(pool), 300)) for n in names_in(a.text)]
+    out = []
+    picks = [a for a in chosen if rng.random() < TEMPLATE_SHARE]
+    picks += rng.sample(short, min(len(short), max(1, int(len(chosen) * TEMPLATE_SHORT)))) if short else []
+    for a in picks:
+        full = f"{a.title}\n\n{a.text}"
+        sib = template_sibling(full, rng, names)
+        if _words(sib) != _words(full):  # an item with no figure or name to change has no sibling
+            out.append(Pair(_full(a), sib, "unrelated", "template"))
+    # corrected re-issues: a copy with one or two figures changed is still the same story
+    for a in chosen:
+        if rng.random() < CORRECTED_SHARE:
+            copy = make_copy(a.text, rng, "duplicate")
+            fixed = template_sibling(copy, rng, changes=rng.randint(1, 2))
+            if _words(fixed) != _words(copy):
+                out.append(Pair(_full(a), _headed(a.title, fixed, rng), "duplicate", "corrected"))
+    return out
 
 
 def msrp_pairs(data, split: str) -> list[Pair]:

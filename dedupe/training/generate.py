@@ -721,6 +721,82 @@ def make_same_source(text: str, rng: random.Random, context: list[str] | None = 
 # --------------------------------------------------------------------------------------------
 # Hard negatives
 # --------------------------------------------------------------------------------------------
+_FIGURE = re.compile(r"(?<![\w.])(\d[\d,]*(?:\.\d+)?)")
+_WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+_NAME = re.compile(r"(?<=[a-z,;] )([A-Z][a-z]{2,}(?:\s+[A-Z][a-z]{2,})*)")
+
+
+def _other_figure(m: re.Match, rng: random.Random) -> str:
+    """Another value of the same shape (digits, separators and decimals kept)."""
+    text = m.group(1)
+    for _ in range(5):
+        out = "".join(str(rng.randint(1 if k == 0 else 0, 9)) if c.isdigit() else c for k, c in enumerate(text))
+        if out != text:
+            return out
+    return text + "1"
+
+
+def template_sibling(text: str, rng: random.Random, names: list[str] | None = None,
+                     changes: int | None = None) -> str:
+    """Another story written from the same template: the next month's index, another company's
+    dividend, the Fed's operation on another day.  Some or all of its figures get another value
+    of the same shape and its month, weekday and number words (up to twelve) other ones, and half
+    the time one to three names are replaced by names from ``names`` (other articles' names).
+    At least half of the figures change: a follow-up reports new figures.  ``changes=k`` changes
+    exactly ``k`` of them and no name instead: a corrected re-issue of the same story (the BBC
+    set has one: "£9.4 million" corrected to "£94 million"), which is still a ``duplicate``.  The wording is otherwise kept, so
+    the pair shares most of its 5-grams yet reports different facts: a hard negative (real wire
+    archives are full of such items; copies and rewrites keep their facts)."""
+    out = text
+    found = names_in(out)
+    change_names = changes is None and rng.random() < 0.5
+    if names and found and change_names:
+        for old in rng.sample(found, rng.randint(1, min(3, len(found)))):
+            new = rng.choice(names)
+            if new != old:
+                out = re.sub(rf"\b{re.escape(old)}\b", new, out)
+    # at least half of the figures change (``changes``: exactly that many)
+    distinct = list(dict.fromkeys(m.group(1) for m in _FIGURE.finditer(out)))
+    words = [w for group in (MONTHS, _WEEKDAYS, list(_NUM_WORDS)) for w in group
+             if re.search(rf"\b{w}\b", out, re.I)]
+    slots = distinct + words
+    if not slots:
+        return out
+    k = min(changes, len(slots)) if changes is not None else rng.randint((len(slots) + 1) // 2, len(slots))
+    changed = set(rng.sample(slots, k))
+    figures: dict[str, str] = {}
+
+    def figure(m: re.Match) -> str:
+        key = m.group(1)
+        if key not in changed:
+            return key
+        if key not in figures:
+            figures[key] = _other_figure(m, rng)
+        return figures[key]
+
+    out = _FIGURE.sub(figure, out)
+    for group in (MONTHS, _WEEKDAYS, list(_NUM_WORDS)):
+        present = [w for w in group if w in changed]
+        for w in present:
+            repl = rng.choice([x for x in group if x.lower() != w.lower()])
+            out = re.sub(rf"\b{w}\b", lambda m: _match_case(m.group(0), repl.lower()), out, flags=re.I)
+    return out
+
+
+_NOT_NAMES = {w.lower() for w in MONTHS + _WEEKDAYS} | set(_NUM_WORDS)
+
+
+def names_in(text: str) -> list[str]:
+    """Capitalised names inside sentences (not at their start; not months, weekdays or number
+    words), for :func:`template_sibling`."""
+    out = []
+    for m in _NAME.findall(text):
+        words = [w for w in m.split() if w.lower() not in _NOT_NAMES]
+        if words:
+            out.append(" ".join(words))
+    return list(dict.fromkeys(out))
+
+
 def hard_negatives(texts: list[str], topics: list[str], rng: random.Random, n: int,
                    min_cosine: float = 0.15) -> list[tuple[int, int, float]]:
     """``n`` pairs ``(i, j, cosine)`` of *different* articles on the same topic, preferring the

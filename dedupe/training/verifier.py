@@ -158,7 +158,9 @@ def main(argv=None) -> int:
                      "free rewrites (reworded twice, wording degraded, padding on both sides); same-source: two "
                      "write-ups quoting the same passages, and free ones sharing only 1-3 verbatim quotes; "
                      "unrelated: same-topic nearest neighbours by TF-IDF cosine (with and without generated "
-                     "copies, and among short templated wire items) and random same-topic pairs",
+                     "copies, and among short templated wire items), random same-topic pairs, and template siblings "
+                     "(the same wording with other figures, months and names: another day's or another "
+                     "company's item, dedupe.training.generate.template_sibling)",
         "msrp": "MSRP train split: paraphrase -> rewrite, other -> unrelated",
         "counts": {c: int(np.sum(y == i)) for i, c in enumerate(CLASSES)},
         "document_pairs": len(docs), "msrp_pairs": len(msrp),
