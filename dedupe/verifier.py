@@ -142,14 +142,16 @@ def _number_set(text: str) -> set[str]:
     return {n[:-2] if n.endswith(".0") else n for n in numbers}
 
 
+_DIGIT = re.compile(r"\d")
+
+
 def _facts(text: str, tokens: list[str]) -> frozenset:
     """The figures a sentence states: its numbers (digits, and number words up to twelve as
-    digits) and month names, so "five" and "5" agree and "January" and "February" do not."""
-    out = _number_set(text)
-    for t in tokens:
-        f = _FACT_WORDS.get(t.lower())
-        if f is not None:
-            out.add(f)
+    digits) and month names, so "five" and "5" agree and "January" and "February" do not.
+    ``tokens`` are the sentence's words, lower-cased (as normalised text is)."""
+    out = _number_set(text) if _DIGIT.search(text) else set()
+    for t in _FACT_WORDS.keys() & set(tokens):
+        out.add(_FACT_WORDS[t])
     return frozenset(out)
 
 
@@ -328,6 +330,18 @@ def _frame_index(p: Profile) -> dict:
     return index
 
 
+def _same_keys(p: Profile) -> tuple[set, set]:
+    """The (frame, figures) and (frame, names) of ``p``'s sentences that state some (built once
+    per profile): a sentence of the other document found here is "same" at once (its frame
+    matches at Dice 1), so copies skip the frame index."""
+    keys = p.__dict__.get("_same_keys")
+    if keys is None:
+        keys = ({(fr, f) for fr, f in zip(p.sentence_frames, p.sentence_facts) if fr and f},
+                {(fr, r) for fr, r in zip(p.sentence_frames, p.sentence_rare) if fr and r})
+        p.__dict__["_same_keys"] = keys
+    return keys
+
+
 def _fact_changes(pa: Profile, pb: Profile, cut: float = 0.5) -> tuple[tuple[int, int, int], tuple[int, int, int]]:
     """``(stated, same, changed)`` for the figures and for the rare names of A's sentences.
 
@@ -342,8 +356,19 @@ def _fact_changes(pa: Profile, pb: Profile, cut: float = 0.5) -> tuple[tuple[int
     if not index:
         return (0, 0, 0), (0, 0, 0)
     frames_b = pb.sentence_frames
+    same_f, same_r = _same_keys(pb)
     for frame, fa, ra in zip(pa.sentence_frames, pa.sentence_facts, pa.sentence_rare):
         if not frame or not (fa or ra):
+            continue
+        if fa and (frame, fa) in same_f:
+            out[0][0] += 1
+            out[0][1] += 1
+            fa = None
+        if ra and (frame, ra) in same_r:
+            out[1][0] += 1
+            out[1][1] += 1
+            ra = None
+        if not (fa or ra):
             continue
         shared: dict[int, int] = {}
         for t in frame:
