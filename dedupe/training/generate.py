@@ -739,14 +739,15 @@ def _other_figure(m: re.Match, rng: random.Random) -> str:
 def template_sibling(text: str, rng: random.Random, names: list[str] | None = None,
                      changes: int | None = None) -> str:
     """Another story written from the same template: the next month's index, another company's
-    dividend, the Fed's operation on another day.  Some or all of its figures get another value
-    of the same shape and its month, weekday and number words (up to twelve) other ones, and half
-    the time one to three names are replaced by names from ``names`` (other articles' names).
-    At least half of the figures change: a follow-up reports new figures.  ``changes=k`` changes
-    exactly ``k`` of them and no name instead: a corrected re-issue of the same story (the BBC
-    set has one: "£9.4 million" corrected to "£94 million"), which is still a ``duplicate``.  The wording is otherwise kept, so
-    the pair shares most of its 5-grams yet reports different facts: a hard negative (real wire
-    archives are full of such items; copies and rewrites keep their facts)."""
+    dividend, the Fed's operation on another day.  At least half of its figures get another
+    value of the same shape (its month, weekday and number words up to twelve count as figures
+    and get other ones), and half the time one to three names are replaced by names from
+    ``names`` (other articles' names).  The wording is otherwise kept, so the pair shares most of
+    its 5-grams yet reports different facts: a hard negative (real wire archives are full of
+    such items; copies and rewrites keep their facts).
+
+    ``changes=k`` changes exactly ``k`` figures and no name instead: a corrected re-issue of the
+    same story (the BBC set has one: "£9.4 million" corrected to "£94 million"), a ``duplicate``."""
     out = text
     found = names_in(out)
     change_names = changes is None and rng.random() < 0.5
