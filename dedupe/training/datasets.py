@@ -20,9 +20,12 @@ and negatives (``unrelated``):
 * ``template``: an article and a template sibling of it
   (:func:`dedupe.training.generate.template_sibling`: the same wording with other figures,
   months, weekdays and names: the next month's index, another company's dividend), for half of
-  the drawn articles and a fifth as many short wire items; and, as positives, ``corrected``
-  copies (a syndicated copy with one or two figures changed, labelled ``duplicate``) for 30%.  Drawn with their own random stream
-  (seed + 7), so the other pairs of a seed are the same with or without them.
+  the drawn articles and a fifth as many short wire items;
+
+and, as positives, ``corrected`` copies (a syndicated copy with one or two figures changed,
+labelled ``duplicate``) for 30% of the drawn articles.  Template siblings and corrected copies
+are drawn with their own random stream (seed + 7), so the other pairs of a seed are the same
+with or without them.
 
 Articles are split by a hash of their id: ``split="train"`` uses 4/5 of them, ``split="eval"``
 the other fifth, so the evaluation sets of ``benchmarks/quality.py`` (another seed) never reuse a
