@@ -181,6 +181,8 @@ class Profiler:
         self.shingler = shingler or Shingler(self.config.shingle)
         self._stems: dict[str, str | None] = {}
         self._idf: dict[str, float] = {}
+        #: the content stems of the month names and number words (not part of a sentence's frame)
+        self._fact_stems = frozenset(self.shingler.content_terms(list(_FACT_WORDS)))
 
     def _idf_of(self, term: str) -> float:
         """The background idf of a stem (cached per instance)."""
@@ -190,13 +192,6 @@ class Profiler:
                 self._idf.clear()
             v = self._idf[term] = self.shingler.background.idf(term)
         return v
-
-    def _fact_stems(self) -> frozenset:
-        """The content stems of the month names and number words (cached per instance)."""
-        got = self.__dict__.get("_fact_stem_set")
-        if got is None:
-            got = self.__dict__["_fact_stem_set"] = frozenset(self.shingler.content_terms(list(_FACT_WORDS)))
-        return got
 
     def content_terms(self, tokens: list[str]) -> list[str]:
         """Stemmed content words, like :meth:`Shingler.content_terms`, with a per-instance cache."""
@@ -237,7 +232,7 @@ class Profiler:
         facts = []
         rare_of = []
         frames = []
-        fact_stems = self._fact_stems()
+        fact_stems = self._fact_stems
         get = self._stems.get
         for piece in _SENT_END.split(norm):
             toks = _WORD.findall(piece)

@@ -204,10 +204,10 @@ def _template_pairs(chosen: list[Article], short: list[Article], pool: list[Arti
     picks = [a for a in chosen if rng.random() < TEMPLATE_SHARE]
     picks += rng.sample(short, min(len(short), max(1, int(len(chosen) * TEMPLATE_SHORT)))) if short else []
     for a in picks:
-        full = f"{a.title}\n\n{a.text}"
+        full = _full(a)
         sib = template_sibling(full, rng, names)
         if _words(sib) != _words(full):  # an item with no figure or name to change has no sibling
-            out.append(Pair(_full(a), sib, "unrelated", "template"))
+            out.append(Pair(full, sib, "unrelated", "template"))
     # corrected re-issues: a copy with one or two figures changed is still the same story
     for a in chosen:
         if rng.random() < CORRECTED_SHARE:
