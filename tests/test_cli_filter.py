@@ -126,7 +126,7 @@ def test_index_commands(db, tmp_path):
     out = r.stdout.splitlines()
     assert out[0] == f"index:          {db} (sqlite)"
     assert out[1] == "documents:      2"
-    assert out[-1].startswith("format:         dedupe-index v1, settings ")
+    assert out[-1].startswith("format:         dedupe-index v2, settings ")
 
     r = run(["index", "remove", db, "a", "zz"])
     assert (r.exit_code, r.stdout, r.stderr) == (0, "removed 1 of 2 id(s)\n", "warning: 1 id(s) were not in the index\n")

@@ -238,3 +238,99 @@ def test_unreachable_redis_is_a_backend_error():
     pytest.importorskip("redis")
     with pytest.raises(BackendError, match="cannot reach Redis"):
         open_index("redis://127.0.0.1:1/0", "fp", SETTINGS)
+
+
+# -- SQLite layout (format version 2): in-memory key map, numbers never reused, v1 upgrade -------
+
+def test_sqlite_processes_see_each_others_additions_and_removals(tmp_path):
+    """Two stores on one file (as two processes would be): each one's in-memory key map catches up
+    with the other's writes, removals included, and document numbers are never reused (removing
+    the newest document and adding another must not hide the new one from the first store)."""
+    u = f"sqlite:///{tmp_path / 'shared.db'}"
+    a, b = open_index(u, "fp", SETTINGS), open_index(u, "fp", SETTINGS)
+    try:
+        a.add_many([entry("x", [1, 2]), entry("y", [3])])
+        assert [c.id for c in a.lookup("q", np.array([3], np.uint32))[1]] == ["y"]  # a's map is built
+        assert [c.id for c in b.lookup("q", np.array([1], np.uint32))[1]] == ["x"]
+        assert b.remove(["y"]) == 1
+        b.add_many([entry("z", [4])])
+        assert a.lookup("q", np.array([3], np.uint32))[1] == []
+        assert [c.id for c in a.lookup("q", np.array([3, 4], np.uint32))[1]] == ["z"]
+        verdict = a.check_and_add(entry("w", [4, 5]), admit_if_alone)
+        assert not verdict.admit and [c.id for c in verdict.candidates] == ["z"]
+        assert b.check_and_add(entry("v", [5]), admit_if_alone).admit
+        assert [c.id for c in a.lookup("q", np.array([5], np.uint32))[1]] == ["v"]
+    finally:
+        a.close()
+        b.close()
+
+
+def test_sqlite_prunes_removed_documents_from_its_key_map(tmp_path):
+    from dedupe.index.sqlite import SQLiteStore
+
+    u = f"sqlite:///{tmp_path / 'p.db'}"
+    with open_index(u, "fp", SETTINGS) as store:
+        store.add_many([entry(f"d{i}", [i + 1, 10_000 + i]) for i in range(300)])
+        store.prepare()
+        assert len(store._map) == 600
+        old = SQLiteStore.PRUNE_RATIO
+        try:
+            store.PRUNE_RATIO = 0.0  # (instance attribute) prune at any removal
+            store.remove([f"d{i}" for i in range(200)])
+        finally:
+            store.PRUNE_RATIO = old
+        assert store.stats()["bucket_entries"] == 200
+        assert [c.id for c in store.lookup("q", np.array([1, 250], np.uint32))[1]] == ["d249"]
+
+
+def test_sqlite_version_1_index_is_upgraded_when_opened(tmp_path):
+    """A file in the version 1 layout (bucket rows in a table) opens, keeps its documents, loses
+    the bucket table and numbers new documents after the old ones."""
+    import json
+    import sqlite3
+
+    from dedupe.index.store import new_meta
+
+    path = tmp_path / "v1.db"
+    conn = sqlite3.connect(path)
+    conn.executescript("""
+        CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        CREATE TABLE docs(num INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, ts INTEGER NOT NULL,
+                          keys BLOB NOT NULL, payload BLOB NOT NULL);
+        CREATE INDEX docs_ts ON docs(ts);
+        CREATE TABLE buckets(key INTEGER NOT NULL, num INTEGER NOT NULL, PRIMARY KEY(key, num)) WITHOUT ROWID;
+    """)
+    conn.execute("INSERT INTO meta VALUES ('meta', ?)", (json.dumps({**new_meta("fp", SETTINGS), "version": 1}),))
+    for num, (doc_id, keys) in enumerate([("a", [1, 2]), ("b", [2, 3])], start=7):
+        e = entry(doc_id, keys)
+        conn.execute("INSERT INTO docs VALUES (?,?,?,?,?)", (num, e.id, e.ts, e.keys_bytes(), e.payload))
+        conn.executemany("INSERT INTO buckets VALUES (?,?)", [(k, num) for k in keys])
+    conn.commit()
+    conn.close()
+    u = f"sqlite:///{path}"
+    assert read_meta(u)["version"] == 1
+    with open_index(u, "fp", SETTINGS) as store:
+        assert store.meta["version"] == FORMAT_VERSION == 2
+        assert [c.id for c in store.lookup("q", np.array([2], np.uint32))[1]] == ["a", "b"]
+        store.add_many([entry("c", [3])])
+    conn = sqlite3.connect(path)
+    assert conn.execute("SELECT name FROM sqlite_master WHERE name='buckets'").fetchone() is None
+    assert conn.execute("SELECT num FROM docs WHERE id='c'").fetchone() == (9,)
+    conn.close()
+    assert read_meta(u)["version"] == 2
+
+
+def test_index_of_an_unknown_version_is_refused(tmp_path):
+    import json
+    import sqlite3
+
+    from dedupe.index.store import new_meta
+
+    path = tmp_path / "v9.db"
+    open_index(f"sqlite:///{path}", "fp", SETTINGS).close()
+    conn = sqlite3.connect(path)
+    conn.execute("UPDATE meta SET value=? WHERE key='meta'", (json.dumps({**new_meta("fp", SETTINGS), "version": 9}),))
+    conn.commit()
+    conn.close()
+    with pytest.raises(ConfigError, match="has index format version 9, this dedupe reads version 2"):
+        open_index(f"sqlite:///{path}", "fp", SETTINGS)

@@ -15,7 +15,7 @@ Backends, chosen by URL:
 ``redis://host:port/db``
     a Redis server, for many workers on many machines (``pip install 'dedupe-news[redis]'``).
 
-Stored format (every backend): a metadata record ``{"format": "dedupe-index", "version": 1,
+Stored format (every backend): a metadata record ``{"format": "dedupe-index", "version": 2,
 "fingerprint": ..., "settings": {...}}`` as JSON, entries as raw little-endian bytes.  No pickle.
 Opening an index whose fingerprint differs from the caller's is refused with
 :class:`~dedupe.errors.FingerprintMismatch`.
@@ -40,7 +40,12 @@ from dedupe.errors import ConfigError, FingerprintMismatch
 
 FORMAT = "dedupe-index"
 #: Version of the stored layout (entries, buckets, metadata); bumped on any incompatible change.
-FORMAT_VERSION = 1
+#: 2: the SQLite backend no longer stores bucket rows (see :mod:`dedupe.index.sqlite`); entries,
+#: metadata and the Redis and memory layouts are those of version 1, so version 1 indexes are read
+#: (and SQLite ones upgraded when opened), while older dedupe refuses version 2 files.
+FORMAT_VERSION = 2
+#: Versions this code opens.
+READABLE_VERSIONS = (1, 2)
 
 
 @dataclass(frozen=True)
@@ -84,7 +89,7 @@ def check_meta(stored: dict | None, wanted: dict, url: str) -> None:
         return
     if stored.get("format") != FORMAT:
         raise ConfigError(f"{url} is not a dedupe index", hint="give a new or a dedupe index URL")
-    if stored.get("version") != FORMAT_VERSION:
+    if stored.get("version") not in READABLE_VERSIONS:
         raise ConfigError(f"{url} has index format version {stored.get('version')}, this dedupe reads "
                           f"version {FORMAT_VERSION}", hint="rebuild the index with `dedupe index add`")
     if stored.get("fingerprint") != wanted["fingerprint"] or stored.get("settings") != wanted["settings"]:
@@ -139,6 +144,9 @@ class IndexStore:
         """``documents``, ``bucket_entries``, ``bytes`` (on disk or in memory, when known), ``oldest``,
         ``newest`` and the metadata."""
         raise NotImplementedError
+
+    def prepare(self) -> None:
+        """Load what the first lookup would otherwise load (the SQLite key map); optional."""
 
     def compact(self) -> dict:
         """Reclaim space; returns :meth:`stats` afterwards."""
