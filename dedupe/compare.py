@@ -91,6 +91,15 @@ def decide(scores: dict[str, float], config: VerifyConfig) -> tuple[float, str] 
     return round(similarity, 6), "rewrite"
 
 
+def may_link(dup: np.ndarray, rew: np.ndarray, config: VerifyConfig) -> np.ndarray:
+    """Where :func:`decide` could link a pair with near-duplicate containment ``dup`` and
+    rewrite (weighted) containment ``rew``, whatever its other scores: False means it returns
+    ``None``.  Vectorised, for callers that skip computing the costlier scores of hopeless pairs;
+    keep in step with :func:`decide`."""
+    dup = np.asarray(dup, dtype=np.float64)
+    return (dup >= config.duplicate_at) | (np.maximum(dup, np.asarray(rew, dtype=np.float64)) >= config.threshold)
+
+
 def verify_pairs(pairs, features, ids: list[str], config: VerifyConfig | None = None) -> list[Link]:
     """Links for the candidate ``pairs`` (index pairs into ``features``/``ids``) that verify.
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 _EMPTY_U64 = np.empty(0, np.uint64)
+_EMPTY_U32 = np.empty(0, np.uint32)
 
 
 def sorted_unique(a: np.ndarray) -> np.ndarray:
@@ -52,22 +53,23 @@ class _Run:
     def __len__(self) -> int:
         return len(self.packed)
 
-    def find(self, keys: np.ndarray) -> np.ndarray:
-        """Numbers stored under any of ``keys`` (unique ``uint32``), with repeats."""
+    def find(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(key, num)`` pairs stored under any of ``keys`` (unique ``uint32``)."""
         if not len(self.packed) or not len(keys):
-            return _EMPTY_U64
+            return _EMPTY_U32, _EMPTY_U64
         slot = (keys >> np.uint32(self.shift)).astype(np.int64)
         lo = self.starts[slot]
         n = self.starts[slot + 1] - lo
         hit = n > 0
         if not hit.any():
-            return _EMPTY_U64
+            return _EMPTY_U32, _EMPTY_U64
         lo, n, q = lo[hit], n[hit], keys[hit]
         ends = np.cumsum(n)
         pos = np.arange(int(ends[-1]), dtype=np.int64) + np.repeat(lo - (ends - n), n)
         vals = self.packed[pos]
-        match = (vals >> np.uint64(32)).astype(np.uint32) == np.repeat(q, n)
-        return vals[match] & np.uint64(0xFFFFFFFF)
+        q = np.repeat(q, n)
+        match = (vals >> np.uint64(32)).astype(np.uint32) == q
+        return q[match], vals[match] & np.uint64(0xFFFFFFFF)
 
 
 class KeyMap:
@@ -133,19 +135,25 @@ class KeyMap:
             # two sorted runs: the stable sort is a linear merge
             self.runs.append(_Run(np.sort(np.concatenate([a.packed, b.packed]), kind="stable")))
 
-    def find(self, keys: np.ndarray) -> np.ndarray:
-        """Sorted unique numbers of the documents sharing any of ``keys``."""
+    def find_pairs(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(key, num)`` for every document number stored under one of ``keys`` (parallel
+        arrays; a pair may repeat)."""
         keys = sorted_unique(np.asarray(keys, dtype=np.uint32))
         keys = keys[keys != 0]
-        parts = [r.find(keys) for r in self.runs]
+        found = [r.find(keys) for r in self.runs]
         tail = self.tail
         if tail:
-            extra = [n for k in keys.tolist() for n in tail.get(k, ())]
+            extra = [(k, n) for k in tail.keys() & set(keys.tolist()) for n in tail[k]]
             if extra:
-                parts.append(np.asarray(extra, dtype=np.uint64))
-        if not parts:
-            return _EMPTY_U64
-        return sorted_unique(np.concatenate(parts))
+                found.append((np.array([k for k, _ in extra], dtype=np.uint32),
+                              np.array([n for _, n in extra], dtype=np.uint64)))
+        if not found:
+            return _EMPTY_U32, _EMPTY_U64
+        return np.concatenate([k for k, _ in found]), np.concatenate([n for _, n in found])
+
+    def find(self, keys: np.ndarray) -> np.ndarray:
+        """Sorted unique numbers of the documents sharing any of ``keys``."""
+        return sorted_unique(self.find_pairs(keys)[1])
 
     def prune(self, live: np.ndarray) -> int:
         """Keep only the numbers in ``live`` (sorted numbers of the documents still stored);

@@ -92,6 +92,7 @@ class SQLiteStore(IndexStore):
         self._page = conn.execute("PRAGMA page_size").fetchone()[0]
         self._backlog = 0  # WAL frames not yet copied back, as of the last checkpoint
         self._map: KeyMap | None = None  # built on first use (see the module docstring)
+        self._synced = False  # the map is up to date within the current write transaction
         self._lock = threading.RLock()
 
     def _checkpoint(self, conn: sqlite3.Connection) -> None:
@@ -219,9 +220,10 @@ class SQLiteStore(IndexStore):
     def _read(self, ids: list[str], keys: list[np.ndarray]):
         """One read for a whole batch: ``({id: (num, Entry)}, [[Entry...] per item])``: the stored
         entries under ``ids`` and, for each item, the stored entries sharing one of its ``keys``.
-        The key map proposes the candidate numbers for the whole batch; their rows are read in one
-        query and which of them shares a key with which item is worked out with numpy from the
-        keys stored with each row (so stale numbers in the map change nothing)."""
+        The key map gives the ``(key, num)`` pairs of the batch's keys; the rows of those numbers
+        are read in one query (a number whose row is gone, removed by any process, drops out
+        there: a number's keys never change and numbers are never reused, so the pairs of the
+        numbers still stored are exact) and joined to the items on the key with numpy."""
         known: dict[str, tuple[int, Entry]] = {}
         for num, doc_id, ts, kb, payload in self._select(
                 "SELECT num, id, ts, keys, payload FROM docs WHERE id IN ({marks})", list(dict.fromkeys(ids))):
@@ -232,33 +234,31 @@ class SQLiteStore(IndexStore):
         item_keys = np.concatenate(mine) if mine else np.empty(0, np.uint32)
         if not len(item_keys):
             return known, per_item
-        nums = self._sync().find(item_keys)
-        if not len(nums):
+        keymap = self._map if self._synced else self._sync()
+        pair_keys, pair_nums = keymap.find_pairs(item_keys)
+        if not len(pair_nums):
             return known, per_item
         rows = self._select("SELECT num, id, ts, keys, payload FROM docs WHERE num IN ({marks})",
-                            nums.astype(np.int64).tolist())
+                            sorted_unique(pair_nums).astype(np.int64).tolist())
         if not rows:
             return known, per_item
-        stored = [Entry(doc_id, ts, np.frombuffer(kb, "<u4"), payload) for _, doc_id, ts, kb, payload in rows]
-        # join (key, item) with (key, stored entry) on the key
+        stored = {num: Entry(doc_id, ts, np.frombuffer(kb, "<u4"), payload)
+                  for num, doc_id, ts, kb, payload in rows}
+        # join (key, item) with (key, num) on the key
         item_of = np.repeat(np.arange(len(mine)), [len(k) for k in mine])
         order = np.argsort(item_keys, kind="stable")
         item_keys, item_of = item_keys[order], item_of[order]
-        their = [np.asarray(e.keys, dtype=np.uint32) for e in stored]
-        stored_keys = np.concatenate(their)
-        stored_of = np.repeat(np.arange(len(stored)), [len(k) for k in their])
-        lo = np.searchsorted(item_keys, stored_keys, side="left")
-        hi = np.searchsorted(item_keys, stored_keys, side="right")
+        lo = np.searchsorted(item_keys, pair_keys, side="left")
+        hi = np.searchsorted(item_keys, pair_keys, side="right")
         counts = hi - lo
-        hit = counts > 0
-        lo, counts, stored_of = lo[hit], counts[hit], stored_of[hit]
-        if not len(lo):
-            return known, per_item
         ends = np.cumsum(counts)
         pos = np.arange(int(ends[-1])) + np.repeat(lo - (ends - counts), counts)
-        pairs = sorted_unique(item_of[pos].astype(np.int64) * len(stored) + np.repeat(stored_of, counts))
-        for item, j in zip((pairs // len(stored)).tolist(), (pairs % len(stored)).tolist()):
-            per_item[item].append(stored[j])
+        width = np.uint64(1 << 32)
+        pairs = sorted_unique(item_of[pos].astype(np.uint64) * width + np.repeat(pair_nums, counts))
+        for item, num in zip((pairs // width).tolist(), (pairs % width).tolist()):
+            e = stored.get(num)
+            if e is not None:
+                per_item[item].append(e)
         return known, per_item
 
     def _lookup_many(self, items) -> list[tuple[Entry | None, list[Entry]]]:
@@ -303,9 +303,11 @@ class SQLiteStore(IndexStore):
             try:
                 if self._map is not None:
                     self._sync()  # so that the numbers added below come after every one it holds
+                    self._synced = True
                 result, added = fn()
                 self._c.execute("COMMIT")
             except BaseException as exc:
+                self._synced = False
                 try:
                     self._c.execute("ROLLBACK")
                 except sqlite3.Error:
@@ -313,6 +315,7 @@ class SQLiteStore(IndexStore):
                 if isinstance(exc, sqlite3.Error):
                     raise BackendError(f"{self.url}: {exc}") from exc
                 raise
+            self._synced = False
             if self._map is not None and added:
                 for num, keys in added:
                     if num > self._map.upto:

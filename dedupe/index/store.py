@@ -195,7 +195,7 @@ def judge_batch(entries: Sequence[Entry], judge: Judge, known: dict[str, Entry],
     added_members: dict[int, dict[str, Entry]] = {}
     out: list[Judged] = []
     for e in entries:
-        keys = list(dict.fromkeys(k for k in np.asarray(e.keys, dtype=np.uint32).tolist() if k))
+        keys = None
         prior = added.get(e.id)
         k = prior if prior is not None else known.get(e.id)
         cands: dict[str, Entry] = {}
@@ -203,20 +203,23 @@ def judge_batch(entries: Sequence[Entry], judge: Judge, known: dict[str, Entry],
             for c in candidates[len(out)]:
                 if c.id not in added:
                     cands[c.id] = c
-        for key in keys:
+        if candidates is None or added_members:  # (else no key can add a candidate)
+            keys = list(dict.fromkeys(k for k in np.asarray(e.keys, dtype=np.uint32).tolist() if k))
             if candidates is None:
-                for c in members.get(key, ()):
-                    if c.id not in added:
-                        cands[c.id] = c
-            fresh = added_members.get(key)
-            if fresh:
-                cands.update(fresh)
+                for key in keys:
+                    for c in members.get(key, ()):
+                        if c.id not in added:
+                            cands[c.id] = c
+            for key in added_members.keys() & set(keys):
+                cands.update(added_members[key])
         cands.pop(e.id, None)
         ordered = [cands[i] for i in sorted(cands)]
         verdict = judge(e, k, ordered)
         admit = bool(verdict.admit)
         out.append(Judged(e, verdict, list(cands) if admit else []))
         if admit:
+            if keys is None:
+                keys = list(dict.fromkeys(k for k in np.asarray(e.keys, dtype=np.uint32).tolist() if k))
             if prior is not None:
                 for key in added_keys[e.id]:
                     added_members[key].pop(e.id, None)

@@ -45,7 +45,7 @@ from typing import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
-from dedupe.compare import decide
+from dedupe.compare import decide, may_link
 from dedupe.config import Config, LSHParams, optimal_lsh
 from dedupe.errors import ConfigError
 from dedupe.index.lsh import band_keys
@@ -177,6 +177,39 @@ def _rare_overlap_sets(a: set, a_stored: int, na: int, b, nb: int) -> tuple[floa
     return shared / min(na, nb), shared
 
 
+class _Scores(dict):
+    """The measures of one pair, the rare-word ones computed only if the rule asks for them:
+    :func:`~dedupe.compare.decide` reads them only for pairs already similar enough, and they are
+    the costly part (unpacking the stored sample, set arithmetic).  Same values either way."""
+
+    rare: tuple = ()
+
+    def __missing__(self, key):
+        if key in ("rare_containment", "rare_shared") and self.rare:
+            mine, a_stored, na, payload, hi, nb = self.rare
+            n_stored = (len(payload) - hi) // 4
+            theirs = struct.unpack_from(f"<{n_stored}I", payload, hi) if n_stored else ()
+            self["rare_containment"], self["rare_shared"] = _rare_overlap_sets(mine, a_stored, na, theirs, nb)
+            self.rare = ()
+            return self[key]
+        raise KeyError(key)
+
+
+_HEAD_DTYPE = np.dtype([("digest", "<u8"), ("shingles", "<u4"), ("pairs", "<u4"), ("rare", "<u2")])
+assert _HEAD_DTYPE.itemsize == _HEAD.size
+
+
+def _containment_vec(equal: np.ndarray, num_perm: int, na: int, nb: np.ndarray) -> np.ndarray:
+    """The containment of :func:`_estimate_from_equal` for many stored sizes ``nb`` at once
+    (float64, the same operations; used only to rule pairs out, with a margin)."""
+    nb = nb.astype(np.float64)
+    r = equal / num_perm
+    j = np.maximum(0.0, (r - 1 / 256) / (1 - 1 / 256))
+    shared = np.minimum(np.minimum(j * (na + nb) / (1 + j), na), nb)
+    c = shared / np.minimum(na, nb)
+    return np.where((equal < MIN_EQUAL) | (nb == 0) | (na == 0), 0.0, c)
+
+
 def _estimate_from_equal(equal: int, num_perm: int, na: int, nb: int) -> tuple[float, float, float]:
     """:func:`_estimate` given the number of equal 8-bit values."""
     if na == 0 or nb == 0:
@@ -283,33 +316,44 @@ class StreamFilter:
 
     def _compare_many(self, s: _Signed, others: list[Entry]) -> list[tuple[float, str] | None]:
         """:func:`decide` on the measures estimated for ``s`` and each stored entry.  The equal
-        8-bit values of all candidates are counted in one numpy operation; the estimates are then
-        the same Python arithmetic as :func:`_estimate` and :func:`_rare_overlap` (identical
-        results)."""
+        8-bit values and the two containments of all candidates are computed in numpy at once;
+        the candidates that :func:`~dedupe.compare.may_link` rules out (with a margin far above
+        rounding) are answered ``None`` there, and the others get the same Python arithmetic as
+        :func:`_estimate` and :func:`_rare_overlap` (identical results)."""
         if not others:
             return []
         num_perm = self.num_perm
         lo, hi = _HEAD.size, _HEAD.size + 2 * num_perm
-        sigs = np.frombuffer(b"".join([o.payload[lo:hi] for o in others]), dtype=np.uint8)
-        equal = (sigs.reshape(len(others), 2, num_perm) == s.sig).sum(axis=2).tolist()
-        mine = set(s.rare.tolist())
-        out = []
-        for other, (eq_sh, eq_pa) in zip(others, equal):
+        n = len(others)
+        sigs = np.frombuffer(b"".join([o.payload[:hi] for o in others]), dtype=np.uint8).reshape(n, hi)
+        equal = (sigs[:, lo:].reshape(n, 2, num_perm) == s.sig).sum(axis=2)
+        head = np.frombuffer(sigs[:, :lo].tobytes(), dtype=_HEAD_DTYPE)
+        out: list[tuple[float, str] | None] = [None] * n
+        same = (head["digest"] == np.uint64(s.digest)) & (head["shingles"] == s.n_shingles)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            dc = _containment_vec(equal[:, 0], num_perm, s.n_shingles, head["shingles"])
+            rc = _containment_vec(equal[:, 1], num_perm, s.n_pairs, head["pairs"])
+        margin = 1e-9
+        todo = same | may_link(dc + margin, rc + margin, self.config.verify)
+        mine = None
+        equal = equal.tolist()
+        for i in np.flatnonzero(todo).tolist():
+            other = others[i]
+            eq_sh, eq_pa = equal[i]
             digest, ns, npairs, nrare = _HEAD.unpack_from(other.payload)
             if digest == s.digest and ns == s.n_shingles:
-                out.append((1.0, "duplicate"))
+                out[i] = (1.0, "duplicate")
                 continue
-            dc, dj, _ = _estimate_from_equal(eq_sh, num_perm, s.n_shingles, ns)
-            rc, rj, rshared = _estimate_from_equal(eq_pa, num_perm, s.n_pairs, npairs)
-            scores = {"dup_containment": dc, "dup_jaccard": dj, "dup_shared": 0.0,
-                      "rewrite_containment": rc, "rewrite_jaccard": rj, "rewrite_shared": rshared,
-                      "weighted_containment": rc}
-            n_stored = (len(other.payload) - hi) // 4
-            theirs = struct.unpack_from(f"<{n_stored}I", other.payload, hi) if n_stored else ()
-            scores["rare_containment"], scores["rare_shared"] = _rare_overlap_sets(
-                mine, len(s.rare), s.n_rare, theirs, nrare)
+            dc_i, dj, _ = _estimate_from_equal(eq_sh, num_perm, s.n_shingles, ns)
+            rc_i, rj, rshared = _estimate_from_equal(eq_pa, num_perm, s.n_pairs, npairs)
+            scores = _Scores({"dup_containment": dc_i, "dup_jaccard": dj, "dup_shared": 0.0,
+                              "rewrite_containment": rc_i, "rewrite_jaccard": rj, "rewrite_shared": rshared,
+                              "weighted_containment": rc_i})
+            if mine is None:
+                mine = set(s.rare.tolist())
+            scores.rare = (mine, len(s.rare), s.n_rare, other.payload, hi, nrare)
             try:
-                out.append(decide(scores, self.config.verify))
+                out[i] = decide(scores, self.config.verify)
             except KeyError as exc:
                 raise ConfigError(f"the verification rule uses the measure {exc}, which the filter cannot "
                                   f"estimate from its index") from exc
