@@ -8,14 +8,16 @@ What it does:
 1. builds a stream of ``--measure`` real news articles (BBC corpus at ../shared/data/bbc-news when
    present, else synthetic text) with edited copies mixed in, and featurises + signs it once
    (timed: the per-document cost of normalising, shingling and MinHash, the same on every backend);
-2. SQLite: fills a fresh index with ``--docs`` unrelated documents (random bucket keys and
-   signatures; not timed), opens it and builds its in-memory key map (timed, not a figure), then times
-   check-and-add of equal parts of the stream with ``--batches`` documents per transaction
-   (default 1, 4, 8, 16, 64: docs/s and each document's latency, the time of the call that returns
-   its verdict, p50/p99), and the last part end to end (featurise, sign and
-   check-and-add in batches of 64, what `dedupe filter` does; with ``--workers N`` half of it with
-   featurising in N worker processes), and reports the file size per indexed document
-   (``--template FILE`` copies a pre-filled index instead of filling);
+2. SQLite: fills an index with ``--docs`` unrelated documents (random bucket keys and signatures;
+   not timed; ``--template FILE`` copies a pre-filled index instead), then, each phase on its own
+   copy of that index and with the whole stream: times check-and-add with ``--batches`` documents
+   per transaction (default 1, 4, 8, 16, 64: docs/s and each document's latency, the time of the
+   call that returns its verdict, p50/p99), and end to end (featurise, sign and check-and-add in
+   batches of 64, what `dedupe filter` does; with ``--workers N`` half of it with featurising in N
+   worker processes), and with ``--sqlite-workers`` processes sharing the index (SQLite serialises
+   their transactions, so this shows what sharing costs, not a speed-up); prints the time to open
+   the index and build its in-memory key map (once per process, not in the figures) and the file
+   size per indexed document;
 3. Redis: fills ``--redis-docs`` documents, then runs 2 worker processes that send the same
    stories at the same time (ids differ per worker), one document per call and then 64 per call,
    and counts documents admitted twice;
@@ -167,81 +169,105 @@ def pct(values, q):
     return float(np.percentile(np.asarray(values), q)) if len(values) else float("nan")
 
 
+def _remove_db(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        if os.path.exists(str(path) + suffix):
+            os.remove(str(path) + suffix)
+
+
+def _copy_db(src: Path, dst: Path) -> None:
+    """A copy of a closed SQLite file (a stale -wal beside ``dst`` would be replayed into it)."""
+    _remove_db(dst)
+    shutil.copyfile(src, dst)
+
+
 def bench_sqlite(args, docs, signed, n_keys, num_perm):
+    """Every phase starts from its own copy of the same filled index and checks the same stream,
+    so the phases differ only in how the documents are sent."""
     workdir = Path(args.workdir or tempfile.mkdtemp(prefix="dedupe-bench-"))
-    path = workdir / f"filter-{args.docs}.db"
-    url = f"sqlite:///{path}"
-    reuse = args.reuse and path.exists()
-    if not reuse:
-        for suffix in ("", "-wal", "-shm"):
-            if os.path.exists(str(path) + suffix):
-                os.remove(str(path) + suffix)
+    pristine = workdir / f"filter-{args.docs}.db"
+    work = workdir / f"filter-{args.docs}-run.db"
+    url = f"sqlite:///{work}"
+    if not (args.reuse and pristine.exists()):
         t = time.perf_counter()
         if args.template:
-            shutil.copyfile(args.template, path)
+            _copy_db(Path(args.template), pristine)
             print(f"sqlite: copied the pre-filled {args.template} in {time.perf_counter() - t:.0f} s (setup)")
         else:
-            StreamFilter(url).close()
-            fill_sqlite(str(path), random_entries(args.docs, n_keys, num_perm))
+            _remove_db(pristine)
+            StreamFilter(f"sqlite:///{pristine}").close()
+            fill_sqlite(str(pristine), random_entries(args.docs, n_keys, num_perm))
             print(f"sqlite: filled {args.docs:,} documents in {time.perf_counter() - t:.0f} s (setup, not a figure)")
-    flt = StreamFilter(url)
-    t = time.perf_counter()
-    flt.store.prepare()
-    print(f"sqlite: opened the index and built its in-memory key map in {time.perf_counter() - t:.1f} s "
-          f"(once per process; not in the figures below)")
-    base = flt.store.count()
-    sizes = args.batches
-    part = len(signed) // (len(sizes) + 1)
-    decisions = {"keep": 0, "drop": 0}
+
+    def fresh() -> StreamFilter:
+        _copy_db(pristine, work)
+        flt = StreamFilter(url)
+        t = time.perf_counter()
+        flt.store.prepare()
+        return flt, time.perf_counter() - t
+
     rows = []
-    for n, bsize in enumerate(sizes):
-        # check-and-add of already signed documents, `size` per transaction.  A document's latency
-        # is the time of the call that returns its verdict: its whole batch.
-        chunk = signed[n * part:(n + 1) * part]
+    decisions = {}
+    for bsize in args.batches:
+        # check-and-add of the signed stream, `bsize` per transaction.  A document's latency is
+        # the time of the call that returns its verdict: its whole batch.
+        flt, load = fresh()
+        base = flt.store.count()
         lat = []
+        counts = {"keep": 0, "drop": 0}
         t0 = time.perf_counter()
-        for i in range(0, len(chunk), bsize):
+        for i in range(0, len(signed), bsize):
             t = time.perf_counter()
-            verdicts = flt.check_and_add_signed(chunk[i:i + bsize])
+            verdicts = flt.check_and_add_signed(signed[i:i + bsize])
             lat.extend([time.perf_counter() - t] * len(verdicts))
             for v in verdicts:
-                decisions[v.decision] += 1
-        rows.append((bsize, len(chunk) / (time.perf_counter() - t0), pct(lat, 50), pct(lat, 99), max(lat)))
+                counts[v.decision] += 1
+        rows.append((bsize, len(signed) / (time.perf_counter() - t0), pct(lat, 50), pct(lat, 99), max(lat)))
+        decisions[bsize] = counts
+        flt.close()
     single = rows[0][1]
     batched = rows[-1][1]
-    done = part * len(sizes)
+    pair_rows = bench_sqlite_workers(args, signed, pristine, work) if args.sqlite_workers > 1 else []
     # end to end: featurise + sign + check-and-add, batches of 64 (StreamFilter.check_and_add_many)
+    flt, _ = fresh()
     t0 = time.perf_counter()
-    last = docs[done:]
+    last = docs
     if args.workers:
         last, pooled = last[:len(last) // 2], last[len(last) // 2:]
     for i in range(0, len(last), 64):
-        for v in flt.check_and_add_many(last[i:i + 64]):
-            decisions[v.decision] += 1
+        flt.check_and_add_many(last[i:i + 64])
     e2e = len(last) / (time.perf_counter() - t0)
     if args.workers:
         # featurising in worker processes, ahead of the index; timed from the first verdict
         # (worker start-up and the first batch's signing excluded), i.e. the steady state
         first = None
-        for n, (_, v) in enumerate(flt.check_and_add_stream(pooled, batch=64, workers=args.workers)):
-            decisions[v.decision] += 1
+        for n, _ in enumerate(flt.check_and_add_stream(pooled, batch=64, workers=args.workers)):
             if first is None:
                 first, skip = time.perf_counter(), n
         pooled_rate = (len(pooled) - 1 - skip) / (time.perf_counter() - first)
     total = flt.store.count()
     flt.close()  # stops the background checkpointer, so the TRUNCATE below is not refused as busy
-    conn = sqlite3.connect(str(path))
+    conn = sqlite3.connect(str(work))
     busy = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
     conn.close()
-    size = sum(os.path.getsize(str(path) + x) for x in ("", "-wal") if os.path.exists(str(path) + x))
+    size = sum(os.path.getsize(str(work) + x) for x in ("", "-wal") if os.path.exists(str(work) + x))
     if busy:
         print("sqlite: (the WAL could not be truncated; the size below includes it)")
-    print(f"sqlite: index of {base:,} -> {total:,} documents; stream verdicts: {decisions}")
+    same = len({tuple(sorted(c.items())) for c in decisions.values()}) == 1
+    print(f"sqlite: index of {base:,} documents; each phase on its own copy, the same {len(signed):,}-doc stream: "
+          f"verdicts {decisions[args.batches[0]]}{' in every phase' if same else ', differing: ' + str(decisions)}")
+    print(f"sqlite: opening the index and building its in-memory key map: {load:.1f} s "
+          f"(once per process; not in the figures below)")
     for bsize, rate, p50, p99, worst in rows:
         ok = "met" if rate >= 3000 and p99 <= 0.005 else "not met"
         print(f"sqlite: check-and-add, {bsize:>3} doc(s)/transaction: {rate:8,.0f} docs/s   latency per document "
               f"p50 {p50 * 1e3:6.2f} ms   p99 {p99 * 1e3:6.2f} ms   max {worst * 1e3:7.1f} ms   "
               f"[>= 3,000 docs/s with p99 <= 5 ms: {ok}]")
+    for bsize, rate, p50, p99, worst, keep in pair_rows:
+        ok = "met" if rate >= 3000 and p99 <= 0.005 else "not met"
+        print(f"sqlite: check-and-add by {args.sqlite_workers} processes sharing the index, {bsize:>3} doc(s)/transaction: "
+              f"{rate:8,.0f} docs/s   latency per document p50 {p50 * 1e3:6.2f} ms   p99 {p99 * 1e3:6.2f} ms   "
+              f"max {worst * 1e3:7.1f} ms   ({keep:,} kept)   [>= 3,000 docs/s with p99 <= 5 ms: {ok}]")
     print(f"sqlite: end to end in one process (featurise + sign + check-and-add, 64 docs/transaction): "
           f"{e2e:8,.0f} docs/s")
     if args.workers:
@@ -257,6 +283,49 @@ def bench_sqlite(args, docs, signed, n_keys, num_perm):
         print(f"sqlite: after `dedupe index compact` ({time.perf_counter() - t:.0f} s): "
               f"{size / total:,.0f} bytes/doc")
     return single, batched
+
+
+def _sqlite_worker(url, signed, worker, workers, batch, barrier, queue):
+    """One of ``workers`` processes sharing an index: takes every ``workers``-th batch of the
+    stream, so the processes work on the same stretch of news at the same time."""
+    flt = StreamFilter(url)
+    flt.store.prepare()
+    barrier.wait()
+    t0 = time.perf_counter()
+    lat, counts = [], {"keep": 0, "drop": 0}
+    for n, i in enumerate(range(0, len(signed), batch)):
+        if n % workers != worker:
+            continue
+        t = time.perf_counter()
+        verdicts = flt.check_and_add_signed(signed[i:i + batch])
+        lat.extend([time.perf_counter() - t] * len(verdicts))
+        for v in verdicts:
+            counts[v.decision] += 1
+    queue.put((t0, time.perf_counter(), lat, counts))
+    flt.close()
+
+
+def bench_sqlite_workers(args, signed, pristine: Path, work: Path) -> list:
+    """Check-and-add by ``args.sqlite_workers`` processes on one copy of the index, ``bsize`` per
+    transaction: docs/s from the common start to the last one done, latency per document."""
+    ctx = mp.get_context("fork")
+    rows = []
+    for bsize in args.worker_batches:
+        _copy_db(pristine, work)
+        n = args.sqlite_workers
+        barrier, queue = ctx.Barrier(n), ctx.Queue()
+        procs = [ctx.Process(target=_sqlite_worker, args=(f"sqlite:///{work}", signed, w, n, bsize, barrier, queue))
+                 for w in range(n)]
+        for p in procs:
+            p.start()
+        results = [queue.get() for _ in procs]
+        for p in procs:
+            p.join()
+        start, end = min(r[0] for r in results), max(r[1] for r in results)
+        lat = [x for r in results for x in r[2]]
+        keep = sum(r[3]["keep"] for r in results)
+        rows.append((bsize, len(signed) / (end - start), pct(lat, 50), pct(lat, 99), max(lat), keep))
+    return rows
 
 
 def _redis_worker(url, signed, worker, barrier, queue, batch=1):
@@ -396,14 +465,15 @@ def ab_phase(args):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--docs", type=int, default=1_000_000, help="documents in the SQLite index before measuring")
-    ap.add_argument("--measure", type=int, default=6000, help="stream documents checked-and-added")
+    ap.add_argument("--measure", type=int, default=3000,
+                    help="stream documents checked-and-added (in every SQLite phase)")
     ap.add_argument("--redis-url", default=os.environ.get("DEDUPE_TEST_REDIS_URL", "redis://127.0.0.1:6379/14"))
     ap.add_argument("--redis-docs", type=int, default=20000, help="documents in the Redis index before measuring")
     ap.add_argument("--backend", default="sqlite,redis,agree", help="comma list of sqlite, redis, agree")
     ap.add_argument("--workdir", default=None, help="where the SQLite file goes (default: a temp dir)")
     ap.add_argument("--reuse", action="store_true",
-                    help="reuse an SQLite file of the same --docs in --workdir (the stream is then synthetic "
-                         "text under fresh ids, since the corpus stream is already indexed)")
+                    help="reuse the filled SQLite file of the same --docs left in --workdir by an earlier run "
+                         "(the phases run on copies of it, so it stays as filled)")
     ap.add_argument("--compact", action="store_true", help="also measure the size after VACUUM")
     ap.add_argument("--template", default=None,
                     help="copy this pre-filled SQLite index (same --docs, made by an earlier run's fill) "
@@ -414,6 +484,10 @@ def main():
                          "of --template and the same --measure stream, one after the other")
     ap.add_argument("--batches", type=lambda v: [int(x) for x in v.split(",")], default=[1, 4, 8, 16, 64],
                     help="documents per check-and-add transaction, one phase each (default 1,4,8,16,64)")
+    ap.add_argument("--sqlite-workers", type=int, default=2,
+                    help="also run check-and-add in this many processes sharing the SQLite index (0: skip)")
+    ap.add_argument("--worker-batches", type=lambda v: [int(x) for x in v.split(",")], default=[8],
+                    help="documents per transaction in the --sqlite-workers phases (default 8)")
     ap.add_argument("--workers", type=int, default=0,
                     help="also measure end to end with featurising in this many worker processes "
                          "(on half of the end-to-end part of the stream)")
@@ -433,10 +507,7 @@ def main():
                    "--measure", str(args.measure)] + (["--workdir", args.workdir] if args.workdir else [])
             subprocess.run(cmd, check=True)
 
-    if args.reuse:
-        docs = make_stream(args.measure, synthetic_seed=int(time.time()), tag=f"run{int(time.time())}-")
-    else:
-        docs = make_stream(args.measure)
+    docs = make_stream(args.measure)
     flt = StreamFilter("memory://")
     flt.sign(docs[:10])  # load the background table
     t = time.perf_counter()

@@ -345,7 +345,13 @@ class SQLiteStore(IndexStore):
     def check_and_add_many(self, entries: Sequence[Entry], judge) -> list:
         """The whole batch in one ``BEGIN IMMEDIATE`` transaction: one read of the ids and
         candidates of every entry, judged in order (:func:`~dedupe.index.store.judge_batch`: each
-        entry sees the earlier admitted ones), then one write of the admitted entries."""
+        entry sees the earlier admitted ones), then one write of the admitted entries.
+
+        (An optimistic variant, reading and judging outside the write lock and judging again
+        under it when a row committed in between shares a key with the batch, was measured and
+        dropped: two processes sharing a 1,000,000-document index did 1,650 docs/s against 2,490
+        for one, since a quarter of the batches of a news stream conflicted, every process also
+        has to add the other's documents to its key map, and the re-judging runs under the lock.)"""
         entries = list(entries)
 
         def run():

@@ -188,8 +188,14 @@ def judge_batch(entries: Sequence[Entry], judge: Judge, known: dict[str, Entry],
     gives, per entry, the stored entries sharing a bucket with it), read once for the whole
     batch.  Each entry sees the entry stored under its id (or admitted earlier in the batch) and
     the candidates sharing a bucket with it (sorted by id, itself excluded), exactly what
-    :meth:`IndexStore.check_and_add` would show it one entry at a time.
+    :meth:`IndexStore.check_and_add` would show it one entry at a time.  A judge with a
+    ``prepare(entries, candidates)`` method is first shown every entry's stored candidates (the
+    candidates admitted earlier in the batch come later, one entry at a time), so it can work on
+    them in one vectorised step; the verdicts must not depend on it.
     """
+    prepare = getattr(judge, "prepare", None)
+    if prepare is not None and candidates is not None:
+        prepare(entries, candidates)  # a judge may look at all stored candidates at once first
     added: dict[str, Entry] = {}
     added_keys: dict[str, list[int]] = {}
     added_members: dict[int, dict[str, Entry]] = {}

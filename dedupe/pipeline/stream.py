@@ -199,7 +199,7 @@ _HEAD_DTYPE = np.dtype([("digest", "<u8"), ("shingles", "<u4"), ("pairs", "<u4")
 assert _HEAD_DTYPE.itemsize == _HEAD.size
 
 
-def _containment_vec(equal: np.ndarray, num_perm: int, na: int, nb: np.ndarray) -> np.ndarray:
+def _containment_vec(equal: np.ndarray, num_perm: int, na, nb: np.ndarray) -> np.ndarray:
     """The containment of :func:`_estimate_from_equal` for many stored sizes ``nb`` at once
     (float64, the same operations; used only to rule pairs out, with a margin)."""
     nb = nb.astype(np.float64)
@@ -208,6 +208,28 @@ def _containment_vec(equal: np.ndarray, num_perm: int, na: int, nb: np.ndarray) 
     shared = np.minimum(np.minimum(j * (na + nb) / (1 + j), na), nb)
     c = shared / np.minimum(na, nb)
     return np.where((equal < MIN_EQUAL) | (nb == 0) | (na == 0), 0.0, c)
+
+
+class _BatchJudge:
+    """The judge :meth:`StreamFilter.check_and_add_signed` hands to the store: ``prepare`` rules
+    out, for the whole batch at once, the stored candidates the rule cannot link
+    (:meth:`StreamFilter._hopeless`); each call then judges the document on the others.  Dropping
+    a candidate the rule would not link leaves the verdict as it was."""
+
+    def __init__(self, flt: "StreamFilter", signed: Sequence[_Signed]):
+        self.flt = flt
+        self.by_id = {s.entry.id: s for s in signed}
+        self.hopeless: dict[str, set[str]] = {}
+
+    def prepare(self, entries: Sequence[Entry], candidates: Sequence[list[Entry]]) -> None:
+        signed = [self.by_id[e.id] for e in entries]
+        self.hopeless = {s.entry.id: h for s, h in zip(signed, self.flt._hopeless(signed, candidates)) if h}
+
+    def __call__(self, entry: Entry, known: Entry | None, candidates: list[Entry]) -> "_Outcome":
+        ruled_out = self.hopeless.get(entry.id)
+        if ruled_out:
+            candidates = [c for c in candidates if c.id not in ruled_out]
+        return self.flt._judge(self.by_id[entry.id], known, candidates, adding=True, prefiltered=True)
 
 
 def _estimate_from_equal(equal: int, num_perm: int, na: int, nb: int) -> tuple[float, float, float]:
@@ -314,12 +336,14 @@ class StreamFilter:
     def _compare(self, s: _Signed, other: Entry) -> tuple[float, str] | None:
         return self._compare_many(s, [other])[0]
 
-    def _compare_many(self, s: _Signed, others: list[Entry]) -> list[tuple[float, str] | None]:
+    def _compare_many(self, s: _Signed, others: list[Entry], prefiltered: bool = False) -> list[tuple[float, str] | None]:
         """:func:`decide` on the measures estimated for ``s`` and each stored entry.  The equal
         8-bit values and the two containments of all candidates are computed in numpy at once;
         the candidates that :func:`~dedupe.compare.may_link` rules out (with a margin far above
         rounding) are answered ``None`` there, and the others get the same Python arithmetic as
-        :func:`_estimate` and :func:`_rare_overlap` (identical results)."""
+        :func:`_estimate` and :func:`_rare_overlap` (identical results).  ``prefiltered``: the
+        hopeless candidates are already gone (:class:`_BatchJudge`), few are left, and they go
+        straight to the Python arithmetic."""
         if not others:
             return []
         num_perm = self.num_perm
@@ -327,17 +351,20 @@ class StreamFilter:
         n = len(others)
         sigs = np.frombuffer(b"".join([o.payload[:hi] for o in others]), dtype=np.uint8).reshape(n, hi)
         equal = (sigs[:, lo:].reshape(n, 2, num_perm) == s.sig).sum(axis=2)
-        head = np.frombuffer(sigs[:, :lo].tobytes(), dtype=_HEAD_DTYPE)
         out: list[tuple[float, str] | None] = [None] * n
-        same = (head["digest"] == np.uint64(s.digest)) & (head["shingles"] == s.n_shingles)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            dc = _containment_vec(equal[:, 0], num_perm, s.n_shingles, head["shingles"])
-            rc = _containment_vec(equal[:, 1], num_perm, s.n_pairs, head["pairs"])
-        margin = 1e-9
-        todo = same | may_link(dc + margin, rc + margin, self.config.verify)
+        if prefiltered:
+            todo = range(n)
+        else:
+            head = np.frombuffer(sigs[:, :lo].tobytes(), dtype=_HEAD_DTYPE)
+            same = (head["digest"] == np.uint64(s.digest)) & (head["shingles"] == s.n_shingles)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                dc = _containment_vec(equal[:, 0], num_perm, s.n_shingles, head["shingles"])
+                rc = _containment_vec(equal[:, 1], num_perm, s.n_pairs, head["pairs"])
+            margin = 1e-9
+            todo = np.flatnonzero(same | may_link(dc + margin, rc + margin, self.config.verify)).tolist()
         mine = None
         equal = equal.tolist()
-        for i in np.flatnonzero(todo).tolist():
+        for i in todo:
             other = others[i]
             eq_sh, eq_pa = equal[i]
             digest, ns, npairs, nrare = _HEAD.unpack_from(other.payload)
@@ -359,7 +386,49 @@ class StreamFilter:
                                   f"estimate from its index") from exc
         return out
 
-    def _judge(self, s: _Signed, known: Entry | None, candidates: list[Entry], adding: bool) -> _Outcome:
+    def _hopeless(self, signed: Sequence[_Signed], candidates: Sequence[list[Entry]]) -> list[set[str]]:
+        """Per document, the ids of its candidates that :func:`~dedupe.compare.may_link` rules out,
+        for a whole batch in one numpy step (each distinct stored entry decoded once)."""
+        num_perm = self.num_perm
+        lo, hi = _HEAD.size, _HEAD.size + 2 * num_perm
+        slot: dict[str, int] = {}
+        rows: list[bytes] = []
+        pair_doc: list[int] = []
+        pair_row: list[int] = []
+        for i, cands in enumerate(candidates):
+            for c in cands:
+                r = slot.get(c.id)
+                if r is None:
+                    r = slot[c.id] = len(rows)
+                    rows.append(c.payload[:hi])
+                pair_doc.append(i)
+                pair_row.append(r)
+        out: list[set[str]] = [set() for _ in signed]
+        if not rows:
+            return out
+        table = np.frombuffer(b"".join(rows), dtype=np.uint8).reshape(len(rows), hi)
+        head = np.frombuffer(table[:, :lo].tobytes(), dtype=_HEAD_DTYPE)
+        docs = np.asarray(pair_doc, dtype=np.int64)
+        rws = np.asarray(pair_row, dtype=np.int64)
+        mine = np.stack([s.sig for s in signed])  # (batch, 2, num_perm)
+        equal = (table[rws, lo:].reshape(len(rws), 2, num_perm) == mine[docs]).sum(axis=2)
+        head = head[rws]
+        n_sh = np.array([s.n_shingles for s in signed], dtype=np.float64)[docs]
+        n_pa = np.array([s.n_pairs for s in signed], dtype=np.float64)[docs]
+        digests = np.array([s.digest for s in signed], dtype=np.uint64)[docs]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            dc = _containment_vec(equal[:, 0], num_perm, n_sh, head["shingles"])
+            rc = _containment_vec(equal[:, 1], num_perm, n_pa, head["pairs"])
+        margin = 1e-9
+        same = (head["digest"] == digests) & (head["shingles"] == n_sh)
+        keep = same | may_link(dc + margin, rc + margin, self.config.verify)
+        ids = list(slot)
+        for d, r in zip(docs[~keep].tolist(), rws[~keep].tolist()):
+            out[d].add(ids[r])
+        return out
+
+    def _judge(self, s: _Signed, known: Entry | None, candidates: list[Entry], adding: bool,
+               prefiltered: bool = False) -> _Outcome:
         reject = "drop" if self.mode == "drop" else "flag"
         if known is not None:
             digest = _HEAD.unpack_from(known.payload)[0]
@@ -372,7 +441,7 @@ class StreamFilter:
         cutoff = self._cutoff()
         live = [o for o in candidates if cutoff is None or o.ts >= cutoff]
         matches = [(other.id, found[1], float(found[0]))
-                   for other, found in zip(live, self._compare_many(s, live)) if found is not None]
+                   for other, found in zip(live, self._compare_many(s, live, prefiltered)) if found is not None]
         if matches:
             matches.sort(key=lambda m: (-m[2], m[0]))
             best = matches[0]
@@ -409,12 +478,7 @@ class StreamFilter:
     def check_and_add_signed(self, signed: list[_Signed]) -> list[FilterVerdict]:
         """:meth:`check_and_add_many` for documents already signed with :meth:`sign` (ids unique
         within the batch); lets callers featurise in one place and index in another."""
-        by_id = {s.entry.id: s for s in signed}
-
-        def judge(entry: Entry, known: Entry | None, candidates: list[Entry]) -> _Outcome:
-            return self._judge(by_id[entry.id], known, candidates, adding=True)
-
-        outcomes = self.store.check_and_add_many([s.entry for s in signed], judge)
+        outcomes = self.store.check_and_add_many([s.entry for s in signed], _BatchJudge(self, signed))
         self._maybe_evict(len(signed))
         return [o.verdict for o in outcomes]
 
