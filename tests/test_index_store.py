@@ -334,3 +334,43 @@ def test_index_of_an_unknown_version_is_refused(tmp_path):
     conn.close()
     with pytest.raises(ConfigError, match="has index format version 9, this dedupe reads version 2"):
         open_index(f"sqlite:///{path}", "fp", SETTINGS)
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from dedupe.index.store import judge_batch  # noqa: E402
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.lists(st.integers(1, 12), max_size=4), max_size=6),
+       st.lists(st.tuples(st.integers(0, 5), st.lists(st.integers(1, 12), max_size=4)), min_size=1, max_size=8),
+       st.integers(0, 2**31))
+def test_judge_batch_from_candidates_equals_judge_batch_from_bucket_members(stored_keys, batch, seed):
+    """The two ways backends hand a batch to judge_batch (per-key bucket members, or per-entry
+    candidate lists) show every entry the same known entry and candidates, repeated ids in the
+    batch included."""
+    import random
+
+    stored = [entry(f"s{i}", keys) for i, keys in enumerate(stored_keys)]
+    entries = [entry(f"s{i}" if i < len(stored) and i % 2 else f"b{i}", keys) for i, keys in batch]
+    known = {e.id: s for e in entries for s in stored if s.id == e.id}
+    members: dict[int, list[Entry]] = {}
+    for s in stored:
+        for k in set(s.keys.tolist()):
+            members.setdefault(k, []).append(s)
+    cands = [[s for s in stored if set(s.keys.tolist()) & set(e.keys.tolist())] for e in entries]
+    rng = random.Random(seed)
+    coin = [rng.random() < 0.6 for _ in entries]
+
+    def judge_with(log):
+        def judge(e, k, candidates):
+            log.append((e.id, k.id if k else None, [c.id for c in candidates]))
+            return Verdict(coin[len(log) - 1], k, candidates)
+        return judge
+
+    by_members, by_candidates = [], []
+    a = judge_batch(entries, judge_with(by_members), known, members=members)
+    b = judge_batch(entries, judge_with(by_candidates), known, candidates=cands)
+    assert by_members == by_candidates
+    assert [(j.entry.id, sorted(j.seen)) for j in a] == [(j.entry.id, sorted(j.seen)) for j in b]

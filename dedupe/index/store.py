@@ -177,6 +177,71 @@ class Judged:
     seen: list[str]
 
 
+def _earlier_sharing(entries: Sequence[Entry]) -> list[list[int]]:
+    """For each entry of a batch, the positions of the earlier entries sharing a bucket key with
+    it (one numpy sort of the batch's keys; Python only for the keys that repeat)."""
+    out: list[list[int]] = [[] for _ in entries]
+    if len(entries) < 2:
+        return out
+    keys = [np.asarray(e.keys, dtype=np.uint32) for e in entries]
+    flat = np.concatenate(keys)
+    owner = np.repeat(np.arange(len(entries)), [len(k) for k in keys])
+    keep = flat != 0
+    flat, owner = flat[keep], owner[keep]
+    order = np.lexsort((owner, flat))
+    flat, owner = flat[order], owner[order]
+    same = np.flatnonzero(flat[1:] == flat[:-1])
+    if not len(same):
+        return out
+    pairs: set[tuple[int, int]] = set()
+    starts = same[np.concatenate(([True], np.diff(same) > 1))]  # first position of each run of a key
+    for s0 in starts.tolist():
+        k = flat[s0]
+        group = []
+        i = s0
+        while i < len(flat) and flat[i] == k:
+            group.append(int(owner[i]))
+            i += 1
+        group = sorted(set(group))
+        for a in range(len(group)):
+            for b in range(a + 1, len(group)):
+                pairs.add((group[a], group[b]))
+    for a, b in sorted(pairs):
+        out[b].append(a)
+    return out
+
+
+def _judge_batch_candidates(entries: Sequence[Entry], judge: Judge, known: dict[str, Entry],
+                            candidates: Sequence[list[Entry]]) -> list[Judged]:
+    """:func:`judge_batch` given the stored candidates of each entry: the entries admitted
+    earlier in the batch that share a key with an entry come from :func:`_earlier_sharing`, and
+    count while they are the admitted version of their id."""
+    prepare = getattr(judge, "prepare", None)
+    if prepare is not None:
+        prepare(entries, candidates)  # a judge may look at all stored candidates at once first
+    earlier = _earlier_sharing(entries)
+    added: dict[str, Entry] = {}
+    out: list[Judged] = []
+    for i, e in enumerate(entries):
+        prior = added.get(e.id)
+        k = prior if prior is not None else known.get(e.id)
+        cands: dict[str, Entry] = {}
+        for c in candidates[i]:
+            if c.id not in added:
+                cands[c.id] = c
+        for j in earlier[i]:
+            ej = entries[j]
+            if added.get(ej.id) is ej:
+                cands[ej.id] = ej
+        cands.pop(e.id, None)
+        verdict = judge(e, k, [cands[c] for c in sorted(cands)])
+        admit = bool(verdict.admit)
+        out.append(Judged(e, verdict, list(cands) if admit else []))
+        if admit:
+            added[e.id] = e
+    return out
+
+
 def judge_batch(entries: Sequence[Entry], judge: Judge, known: dict[str, Entry],
                 members: dict[int, list[Entry]] | None = None,
                 candidates: Sequence[list[Entry]] | None = None) -> list[Judged]:
@@ -193,9 +258,8 @@ def judge_batch(entries: Sequence[Entry], judge: Judge, known: dict[str, Entry],
     candidates admitted earlier in the batch come later, one entry at a time), so it can work on
     them in one vectorised step; the verdicts must not depend on it.
     """
-    prepare = getattr(judge, "prepare", None)
-    if prepare is not None and candidates is not None:
-        prepare(entries, candidates)  # a judge may look at all stored candidates at once first
+    if candidates is not None:
+        return _judge_batch_candidates(entries, judge, known, candidates)
     added: dict[str, Entry] = {}
     added_keys: dict[str, list[int]] = {}
     added_members: dict[int, dict[str, Entry]] = {}
@@ -232,7 +296,11 @@ def judge_batch(entries: Sequence[Entry], judge: Judge, known: dict[str, Entry],
             added[e.id] = e
             added_keys[e.id] = keys
             for key in keys:
-                added_members.setdefault(key, {})[e.id] = e
+                bucket = added_members.get(key)
+                if bucket is None:
+                    added_members[key] = {e.id: e}
+                else:
+                    bucket[e.id] = e
     return out
 
 
