@@ -10,7 +10,8 @@ Keys (format version 1)::
     PREFIX:ts          zset     id -> ts (time-window eviction)
     PREFIX:b:KKKKKKKK  set      bucket key (8 hex digits) -> ids
 
-``check_and_add`` is optimistic: a document that would be admitted if it had no candidates is
+Bucket members are read with one ``SUNION`` per document (the union made in C; 47 ``SMEMBERS``
+calls from Lua made the scripts twice as slow).  ``check_and_add`` is optimistic: a document that would be admitted if it had no candidates is
 first offered to the commit script with no candidates seen (one round trip for a new story);
 otherwise one Lua script reads the candidates, the filter judges them in
 Python, and a second Lua script stores the document only if none of its buckets gained a member
@@ -37,11 +38,10 @@ from dedupe.errors import BackendError, ConfigError
 from dedupe.index.store import Entry, IndexStore, _unique_keys, check_meta, judge_batch
 
 _LOOKUP = """
-local seen, ids = {}, {}
-for i = 2, #KEYS do
-  local m = redis.call('SMEMBERS', KEYS[i])
-  for _, id in ipairs(m) do
-    if not seen[id] and id ~= ARGV[1] then seen[id] = true; ids[#ids + 1] = id end
+local ids = {}
+if #KEYS > 1 then
+  for _, id in ipairs(redis.call('SUNION', unpack(KEYS, 2))) do
+    if id ~= ARGV[1] then ids[#ids + 1] = id end
   end
 end
 local out = {redis.call('HGET', KEYS[1], ARGV[1])}
@@ -56,9 +56,8 @@ _COMMIT = """
 if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then return 'known' end
 local seen = {}
 for i = 4, #ARGV do seen[ARGV[i]] = true end
-for i = 3, #KEYS do
-  local m = redis.call('SMEMBERS', KEYS[i])
-  for _, id in ipairs(m) do if not seen[id] then return 'changed' end end
+if #KEYS > 2 then
+  for _, id in ipairs(redis.call('SUNION', unpack(KEYS, 3))) do if not seen[id] then return 'changed' end end
 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
@@ -76,11 +75,14 @@ local prefix = ARGV[1]
 for a = 2, #ARGV, 2 do
   local me, blob = ARGV[a], ARGV[a + 1]
   out[#out + 1] = redis.call('HGET', KEYS[1], me)
-  local mine, list = {}, {}
+  local names, list = {}, {}
   for pos = 1, #blob, 4 do
-    local m = redis.call('SMEMBERS', string.format('%s:b:%08x', prefix, struct.unpack('<I4', blob, pos)))
-    for _, id in ipairs(m) do
-      if id ~= me and not mine[id] then mine[id] = true; list[#list + 1] = id end
+    names[#names + 1] = string.format('%s:b:%08x', prefix, struct.unpack('<I4', blob, pos))
+  end
+  if #names > 0 then
+    -- one SUNION for the document's buckets: the union is made in C, not by 47 calls from Lua
+    for _, id in ipairs(redis.call('SUNION', unpack(names))) do
+      if id ~= me then list[#list + 1] = id end
     end
   end
   out[#out + 1] = #list
@@ -108,9 +110,10 @@ while a <= #ARGV do
   local seen, buckets = {}, {}
   for i = a + 5, a + 4 + ns do seen[ARGV[i]] = true end
   for pos = 1, #blob, 4 do
-    local b = string.format('%s:b:%08x', prefix, struct.unpack('<I4', blob, pos))
-    buckets[#buckets + 1] = b
-    for _, other in ipairs(redis.call('SMEMBERS', b)) do if not seen[other] then return done end end
+    buckets[#buckets + 1] = string.format('%s:b:%08x', prefix, struct.unpack('<I4', blob, pos))
+  end
+  if #buckets > 0 then
+    for _, other in ipairs(redis.call('SUNION', unpack(buckets))) do if not seen[other] then return done end end
   end
   redis.call('HSET', KEYS[1], id, rec)
   redis.call('ZADD', KEYS[2], ts, id)
