@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from dedupe.compare import decide, pair_scores, verify_pairs
+from dedupe.compare import decide, may_link, pair_scores, verify_pairs
 from dedupe.config import VerifyConfig
 from dedupe.normalize import normalize_text
 from dedupe.shingle import Shingler
@@ -123,3 +123,19 @@ def test_verify_pairs_same_links_from_a_list_or_a_batch(shingler):
         [(l.a, l.b, l.similarity, l.relation) for l in from_list]
     assert {(l.a, l.b) for l in from_batch} >= {("a", "c")}
     assert verify_pairs(np.empty((0, 2), dtype=np.int64), batch, ids) == []
+
+
+def test_may_link_is_false_only_where_decide_links_nothing():
+    """The filter skips the pairs may_link rules out; decide must return None for every one of
+    them, whatever the other scores (checked over a grid of scores and two configurations)."""
+    rng = np.random.default_rng(5)
+    for config in (VerifyConfig(), VerifyConfig(threshold=0.3, duplicate_at=0.8)):
+        dup = np.concatenate([rng.random(3000), [config.threshold, config.duplicate_at, 0.0, 1.0]])
+        rew = np.concatenate([rng.random(3000), [0.0, 0.0, config.threshold, 1.0]])
+        ok = may_link(dup, rew, config)
+        for d, r, m in zip(dup.tolist(), rew.tolist(), ok.tolist()):
+            scores = {"dup_containment": d, "weighted_containment": r, "rewrite_shared": 1e9,
+                      "rare_containment": 1.0, "rare_shared": 1e9}
+            if not m:
+                assert decide(scores, config) is None
+        assert ok.sum() > 0 and (~ok).sum() > 0
