@@ -219,17 +219,23 @@ class _BatchJudge:
     def __init__(self, flt: "StreamFilter", signed: Sequence[_Signed]):
         self.flt = flt
         self.by_id = {s.entry.id: s for s in signed}
-        self.hopeless: dict[str, set[str]] = {}
+        self.hopeless: dict[str, set[int]] = {}
+        self.equal: dict[str, dict[int, tuple[int, int]]] = {}
 
     def prepare(self, entries: Sequence[Entry], candidates: Sequence[list[Entry]]) -> None:
         signed = [self.by_id[e.id] for e in entries]
-        self.hopeless = {s.entry.id: h for s, h in zip(signed, self.flt._hopeless(signed, candidates)) if h}
+        self.hopeless, self.equal = {}, {}
+        for s, (ruled_out, equal) in zip(signed, self.flt._hopeless(signed, candidates)):
+            if ruled_out:
+                self.hopeless[s.entry.id] = ruled_out
+            self.equal[s.entry.id] = equal
 
     def __call__(self, entry: Entry, known: Entry | None, candidates: list[Entry]) -> "_Outcome":
         ruled_out = self.hopeless.get(entry.id)
         if ruled_out:
-            candidates = [c for c in candidates if c.id not in ruled_out]
-        return self.flt._judge(self.by_id[entry.id], known, candidates, adding=True, prefiltered=True)
+            candidates = [c for c in candidates if id(c) not in ruled_out]
+        return self.flt._judge(self.by_id[entry.id], known, candidates, adding=True,
+                               prefiltered=self.equal.get(entry.id, {}))
 
 
 def _estimate_from_equal(equal: int, num_perm: int, na: int, nb: int) -> tuple[float, float, float]:
@@ -336,25 +342,34 @@ class StreamFilter:
     def _compare(self, s: _Signed, other: Entry) -> tuple[float, str] | None:
         return self._compare_many(s, [other])[0]
 
-    def _compare_many(self, s: _Signed, others: list[Entry], prefiltered: bool = False) -> list[tuple[float, str] | None]:
+    def _compare_many(self, s: _Signed, others: list[Entry],
+                      prefiltered: dict[int, tuple[int, int]] | None = None) -> list[tuple[float, str] | None]:
         """:func:`decide` on the measures estimated for ``s`` and each stored entry.  The equal
         8-bit values and the two containments of all candidates are computed in numpy at once;
         the candidates that :func:`~dedupe.compare.may_link` rules out (with a margin far above
         rounding) are answered ``None`` there, and the others get the same Python arithmetic as
-        :func:`_estimate` and :func:`_rare_overlap` (identical results).  ``prefiltered``: the
-        hopeless candidates are already gone (:class:`_BatchJudge`), few are left, and they go
-        straight to the Python arithmetic."""
+        :func:`_estimate` and :func:`_rare_overlap` (identical results).  ``prefiltered`` (from
+        :class:`_BatchJudge`): the hopeless candidates are already gone and it holds the equal
+        counts of the stored ones, by ``id()`` of their entry; the few left go straight to the
+        Python arithmetic."""
         if not others:
             return []
         num_perm = self.num_perm
         lo, hi = _HEAD.size, _HEAD.size + 2 * num_perm
         n = len(others)
-        sigs = np.frombuffer(b"".join([o.payload[:hi] for o in others]), dtype=np.uint8).reshape(n, hi)
-        equal = (sigs[:, lo:].reshape(n, 2, num_perm) == s.sig).sum(axis=2)
         out: list[tuple[float, str] | None] = [None] * n
-        if prefiltered:
+        if prefiltered is not None:
             todo = range(n)
+            equal = [prefiltered.get(id(o)) for o in others]
+            missing = [i for i, e in enumerate(equal) if e is None]
+            if missing:
+                sigs = np.frombuffer(b"".join([others[i].payload[lo:hi] for i in missing]), dtype=np.uint8)
+                counts = (sigs.reshape(len(missing), 2, num_perm) == s.sig).sum(axis=2).tolist()
+                for i, c in zip(missing, counts):
+                    equal[i] = c
         else:
+            sigs = np.frombuffer(b"".join([o.payload[:hi] for o in others]), dtype=np.uint8).reshape(n, hi)
+            equal = (sigs[:, lo:].reshape(n, 2, num_perm) == s.sig).sum(axis=2)
             head = np.frombuffer(sigs[:, :lo].tobytes(), dtype=_HEAD_DTYPE)
             same = (head["digest"] == np.uint64(s.digest)) & (head["shingles"] == s.n_shingles)
             with np.errstate(divide="ignore", invalid="ignore"):
@@ -362,8 +377,8 @@ class StreamFilter:
                 rc = _containment_vec(equal[:, 1], num_perm, s.n_pairs, head["pairs"])
             margin = 1e-9
             todo = np.flatnonzero(same | may_link(dc + margin, rc + margin, self.config.verify)).tolist()
+            equal = equal.tolist()
         mine = None
-        equal = equal.tolist()
         for i in todo:
             other = others[i]
             eq_sh, eq_pa = equal[i]
@@ -386,24 +401,29 @@ class StreamFilter:
                                   f"estimate from its index") from exc
         return out
 
-    def _hopeless(self, signed: Sequence[_Signed], candidates: Sequence[list[Entry]]) -> list[set[str]]:
-        """Per document, the ids of its candidates that :func:`~dedupe.compare.may_link` rules out,
-        for a whole batch in one numpy step (each distinct stored entry decoded once)."""
+    def _hopeless(self, signed: Sequence[_Signed], candidates: Sequence[list[Entry]]
+                  ) -> list[tuple[set[int], dict[int, tuple[int, int]]]]:
+        """Per document, its candidates that :func:`~dedupe.compare.may_link` rules out and the
+        equal 8-bit counts of the others, both by ``id()`` of the candidate's entry object (an
+        entry admitted earlier in the batch may carry the id of a stored one), for a whole batch in
+        one numpy step (each distinct stored entry decoded once)."""
         num_perm = self.num_perm
         lo, hi = _HEAD.size, _HEAD.size + 2 * num_perm
-        slot: dict[str, int] = {}
+        slot: dict[int, int] = {}
         rows: list[bytes] = []
+        objs: list[Entry] = []
         pair_doc: list[int] = []
         pair_row: list[int] = []
         for i, cands in enumerate(candidates):
             for c in cands:
-                r = slot.get(c.id)
+                r = slot.get(id(c))
                 if r is None:
-                    r = slot[c.id] = len(rows)
+                    r = slot[id(c)] = len(rows)
                     rows.append(c.payload[:hi])
+                    objs.append(c)
                 pair_doc.append(i)
                 pair_row.append(r)
-        out: list[set[str]] = [set() for _ in signed]
+        out: list[tuple[set[int], dict[int, tuple[int, int]]]] = [(set(), {}) for _ in signed]
         if not rows:
             return out
         table = np.frombuffer(b"".join(rows), dtype=np.uint8).reshape(len(rows), hi)
@@ -422,13 +442,14 @@ class StreamFilter:
         margin = 1e-9
         same = (head["digest"] == digests) & (head["shingles"] == n_sh)
         keep = same | may_link(dc + margin, rc + margin, self.config.verify)
-        ids = list(slot)
         for d, r in zip(docs[~keep].tolist(), rws[~keep].tolist()):
-            out[d].add(ids[r])
+            out[d][0].add(id(objs[r]))
+        for d, r, eq in zip(docs[keep].tolist(), rws[keep].tolist(), equal[keep].tolist()):
+            out[d][1][id(objs[r])] = tuple(eq)
         return out
 
     def _judge(self, s: _Signed, known: Entry | None, candidates: list[Entry], adding: bool,
-               prefiltered: bool = False) -> _Outcome:
+               prefiltered: dict[int, tuple[int, int]] | None = None) -> _Outcome:
         reject = "drop" if self.mode == "drop" else "flag"
         if known is not None:
             digest = _HEAD.unpack_from(known.payload)[0]
