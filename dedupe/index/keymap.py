@@ -10,7 +10,10 @@ processes appended (``docs.num`` only grows), and the file holds each document o
 Layout: a small dict for the newest documents (``TAIL`` of them) and a few sorted runs of
 ``uint64`` values ``key << 32 | num``, merged size-tiered (a run is merged into the one before it
 once it reaches a quarter of its size), so adding a document costs amortised O(log n) array work
-and a lookup searches a handful of runs.  Each run has a directory on the top bits of the key
+and a lookup searches a handful of runs.  Measured at 1,000,000 documents: a fold of the dict
+into a run costs ~25 ms once per 2,048 documents; the merge into the main run (once a newer run
+holds a quarter of it, i.e. after ~250,000 more documents) sorts ~60 million values, a few
+seconds for that one call.  Each run has a directory on the top bits of the key
 (about eight entries per slot), so a batch of lookups is a few vectorised gathers instead of a
 binary search per key.
 
