@@ -374,3 +374,20 @@ def test_judge_batch_from_candidates_equals_judge_batch_from_bucket_members(stor
     b = judge_batch(entries, judge_with(by_candidates), known, candidates=cands)
     assert by_members == by_candidates
     assert [(j.entry.id, sorted(j.seen)) for j in a] == [(j.entry.id, sorted(j.seen)) for j in b]
+
+
+def test_sqlite_row_with_a_damaged_key_list_is_a_clear_error(tmp_path):
+    import sqlite3
+
+    u = f"sqlite:///{tmp_path / 'bad.db'}"
+    with open_index(u, "fp", SETTINGS) as store:
+        store.add_many([entry("a", [1, 2]), entry("b", [3])])
+    conn = sqlite3.connect(tmp_path / "bad.db")
+    conn.execute("UPDATE docs SET keys = x'010203' WHERE id = 'b'")
+    conn.commit()
+    conn.close()
+    with open_index(u, "fp", SETTINGS) as store:
+        with pytest.raises(BackendError, match=r"document row 2 has a damaged key list .*dedupe index remove"):
+            store.check_and_add(entry("c", [1]), admit_if_alone)
+        assert store.remove(["b"]) == 1
+        assert not store.check_and_add(entry("c", [1]), admit_if_alone).admit

@@ -208,14 +208,22 @@ class SQLiteStore(IndexStore):
             rows = self._c.execute("SELECT num, keys FROM docs").fetchall()
             if rows:
                 nums = np.fromiter((r[0] for r in rows), dtype=np.uint64, count=len(rows))
-                lens = np.fromiter((len(r[1]) // 4 for r in rows), dtype=np.int64, count=len(rows))
+                sizes = np.fromiter((len(r[1]) for r in rows), dtype=np.int64, count=len(rows))
+                if (sizes % 4).any():
+                    self._damaged(rows[int(np.flatnonzero(sizes % 4)[0])][0])
                 keys = np.frombuffer(b"".join(r[1] for r in rows), dtype="<u4")
-                m.load(np.repeat(nums, lens), keys)
+                m.load(np.repeat(nums, sizes // 4), keys)
             self._map = m
             return m
         for num, kb in self._c.execute("SELECT num, keys FROM docs WHERE num > ? ORDER BY num", (m.upto,)):
+            if len(kb) % 4:
+                self._damaged(num)
             m.add(num, np.frombuffer(kb, "<u4"))
         return m
+
+    def _damaged(self, num: int):
+        raise BackendError(f"{self.url}: document row {num} has a damaged key list (not whole uint32 values)",
+                           hint="remove that document (`dedupe index remove`) or rebuild the index")
 
     def _read(self, ids: list[str], keys: list[np.ndarray]):
         """One read for a whole batch: ``({id: (num, Entry)}, [[Entry...] per item])``: the stored
