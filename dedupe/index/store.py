@@ -211,14 +211,25 @@ def _earlier_sharing(entries: Sequence[Entry]) -> list[list[int]]:
     return out
 
 
-def _judge_batch_candidates(entries: Sequence[Entry], judge: Judge, known: dict[str, Entry],
-                            candidates: Sequence[list[Entry]]) -> list[Judged]:
-    """:func:`judge_batch` given the stored candidates of each entry: the entries admitted
-    earlier in the batch that share a key with an entry come from :func:`_earlier_sharing`, and
-    count while they are the admitted version of their id."""
+def judge_batch(entries: Sequence[Entry], judge: Judge, known: dict[str, Entry],
+                candidates: Sequence[list[Entry]]) -> list[Judged]:
+    """Judge a batch in order against one read of the index, as if each admitted entry had been
+    stored before the next one is judged.
+
+    ``known`` maps the batch's ids to their stored entries (absent: not stored) and
+    ``candidates`` gives, per entry, the stored entries sharing a bucket with it, read once for
+    the whole batch.  Each entry sees the entry stored under its id (or admitted earlier in the
+    batch) and the candidates sharing a bucket with it (sorted by id, itself excluded; an entry
+    admitted earlier in the batch replaces the stored one of its id), exactly what
+    :meth:`IndexStore.check_and_add` would show it one entry at a time.  The earlier entries of
+    the batch sharing a key come from :func:`_earlier_sharing`.  A judge with a
+    ``prepare(entries, candidates)`` method is first shown every entry's stored candidates (the
+    ones admitted earlier in the batch come later, one entry at a time), so it can work on them in
+    one vectorised step; the verdicts must not depend on it.
+    """
     prepare = getattr(judge, "prepare", None)
     if prepare is not None:
-        prepare(entries, candidates)  # a judge may look at all stored candidates at once first
+        prepare(entries, candidates)
     earlier = _earlier_sharing(entries)
     added: dict[str, Entry] = {}
     out: list[Judged] = []
@@ -231,7 +242,7 @@ def _judge_batch_candidates(entries: Sequence[Entry], judge: Judge, known: dict[
                 cands[c.id] = c
         for j in earlier[i]:
             ej = entries[j]
-            if added.get(ej.id) is ej:
+            if added.get(ej.id) is ej:  # (still the admitted version of its id)
                 cands[ej.id] = ej
         cands.pop(e.id, None)
         verdict = judge(e, k, [cands[c] for c in sorted(cands)])
@@ -239,68 +250,6 @@ def _judge_batch_candidates(entries: Sequence[Entry], judge: Judge, known: dict[
         out.append(Judged(e, verdict, list(cands) if admit else []))
         if admit:
             added[e.id] = e
-    return out
-
-
-def judge_batch(entries: Sequence[Entry], judge: Judge, known: dict[str, Entry],
-                members: dict[int, list[Entry]] | None = None,
-                candidates: Sequence[list[Entry]] | None = None) -> list[Judged]:
-    """Judge a batch in order against one read of the index, as if each admitted entry had been
-    stored before the next one is judged.
-
-    ``known`` maps the batch's ids to their stored entries (absent: not stored) and ``members``
-    maps each of the batch's bucket keys to the stored entries in that bucket (or ``candidates``
-    gives, per entry, the stored entries sharing a bucket with it), read once for the whole
-    batch.  Each entry sees the entry stored under its id (or admitted earlier in the batch) and
-    the candidates sharing a bucket with it (sorted by id, itself excluded), exactly what
-    :meth:`IndexStore.check_and_add` would show it one entry at a time.  A judge with a
-    ``prepare(entries, candidates)`` method is first shown every entry's stored candidates (the
-    candidates admitted earlier in the batch come later, one entry at a time), so it can work on
-    them in one vectorised step; the verdicts must not depend on it.
-    """
-    if candidates is not None:
-        return _judge_batch_candidates(entries, judge, known, candidates)
-    added: dict[str, Entry] = {}
-    added_keys: dict[str, list[int]] = {}
-    added_members: dict[int, dict[str, Entry]] = {}
-    out: list[Judged] = []
-    for e in entries:
-        keys = None
-        prior = added.get(e.id)
-        k = prior if prior is not None else known.get(e.id)
-        cands: dict[str, Entry] = {}
-        if candidates is not None:
-            for c in candidates[len(out)]:
-                if c.id not in added:
-                    cands[c.id] = c
-        if candidates is None or added_members:  # (else no key can add a candidate)
-            keys = list(dict.fromkeys(k for k in np.asarray(e.keys, dtype=np.uint32).tolist() if k))
-            if candidates is None:
-                for key in keys:
-                    for c in members.get(key, ()):
-                        if c.id not in added:
-                            cands[c.id] = c
-            for key in added_members.keys() & set(keys):
-                cands.update(added_members[key])
-        cands.pop(e.id, None)
-        ordered = [cands[i] for i in sorted(cands)]
-        verdict = judge(e, k, ordered)
-        admit = bool(verdict.admit)
-        out.append(Judged(e, verdict, list(cands) if admit else []))
-        if admit:
-            if keys is None:
-                keys = list(dict.fromkeys(k for k in np.asarray(e.keys, dtype=np.uint32).tolist() if k))
-            if prior is not None:
-                for key in added_keys[e.id]:
-                    added_members[key].pop(e.id, None)
-            added[e.id] = e
-            added_keys[e.id] = keys
-            for key in keys:
-                bucket = added_members.get(key)
-                if bucket is None:
-                    added_members[key] = {e.id: e}
-                else:
-                    bucket[e.id] = e
     return out
 
 
