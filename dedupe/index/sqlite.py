@@ -226,16 +226,16 @@ class SQLiteStore(IndexStore):
                            hint="remove that document (`dedupe index remove`) or rebuild the index")
 
     def _read(self, ids: list[str], keys: list[np.ndarray]):
-        """One read for a whole batch: ``({id: (num, Entry)}, [[Entry...] per item])``: the stored
+        """One read for a whole batch: ``({id: Entry}, [[Entry...] per item])``: the stored
         entries under ``ids`` and, for each item, the stored entries sharing one of its ``keys``.
         The key map gives the ``(key, num)`` pairs of the batch's keys; the rows of those numbers
         are read in one query (a number whose row is gone, removed by any process, drops out
         there: a number's keys never change and numbers are never reused, so the pairs of the
         numbers still stored are exact) and joined to the items on the key with numpy."""
-        known: dict[str, tuple[int, Entry]] = {}
-        for num, doc_id, ts, kb, payload in self._select(
-                "SELECT num, id, ts, keys, payload FROM docs WHERE id IN ({marks})", list(dict.fromkeys(ids))):
-            known[doc_id] = (num, Entry(doc_id, ts, np.frombuffer(kb, "<u4"), payload))
+        known: dict[str, Entry] = {}
+        for doc_id, ts, kb, payload in self._select(
+                "SELECT id, ts, keys, payload FROM docs WHERE id IN ({marks})", list(dict.fromkeys(ids))):
+            known[doc_id] = Entry(doc_id, ts, np.frombuffer(kb, "<u4"), payload)
         per_item: list[list[Entry]] = [[] for _ in keys]
         mine = [sorted_unique(np.asarray(k, dtype=np.uint32)) for k in keys]
         mine = [k[k != 0] for k in mine]
@@ -274,7 +274,7 @@ class SQLiteStore(IndexStore):
         out = []
         for (doc_id, _), cands in zip(items, per_item):
             k = known.get(doc_id)
-            out.append((None if k is None else k[1], sorted((c for c in cands if c.id != doc_id),
+            out.append((k, sorted((c for c in cands if c.id != doc_id),
                                                             key=lambda c: c.id)))
         return out
 
@@ -341,7 +341,7 @@ class SQLiteStore(IndexStore):
         m = self._map
         if m is None:
             return
-        n, keys = self._c.execute("SELECT count(*), coalesce(sum(length(keys)), 0) / 4 FROM docs").fetchone()
+        keys = self._c.execute("SELECT coalesce(sum(length(keys)), 0) / 4 FROM docs").fetchone()[0]
         if len(m) > self.PRUNE_RATIO * keys + 100_000:
             live = np.array([r[0] for r in self._c.execute("SELECT num FROM docs ORDER BY num")], dtype=np.uint64)
             m.prune(live)
@@ -364,7 +364,7 @@ class SQLiteStore(IndexStore):
 
         def run():
             known, per_entry = self._read([e.id for e in entries], [e.keys for e in entries])
-            judged = judge_batch(entries, judge, {i: k[1] for i, k in known.items()}, candidates=per_entry)
+            judged = judge_batch(entries, judge, known, candidates=per_entry)
             admitted: dict[str, Entry] = {}
             for j in judged:
                 if j.verdict.admit:
