@@ -29,7 +29,7 @@ def _estimator():
 # -- the estimator follows scikit-learn's rules ----------------------------------------------------
 def _checks():
     from sklearn.utils.estimator_checks import parametrize_with_checks
-    return parametrize_with_checks([_estimator()()])
+    return parametrize_with_checks([_estimator()(), _estimator()(method="trees", n_estimators=20)])
 
 
 @_checks()
@@ -50,6 +50,38 @@ def test_estimator_learns_and_round_trips_through_json():
     np.testing.assert_allclose(back.predict_proba(X), est.predict_proba(X))
 
 
+@pytest.mark.parametrize("classes", [2, 3])
+def test_tree_method_matches_scikit_learn_and_round_trips_through_json(classes):
+    """The trees are scikit-learn's, evaluated from the flat arrays: same probabilities, before and
+    after a JSON round trip; an interaction no linear score can fit is learned."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    est_cls = _estimator()
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(400, 5))
+    y = (X[:, 0] * X[:, 1] > 0).astype(int) if classes == 2 else (X[:, 0] > 0).astype(int) + (X[:, 1] > 0)
+    est = est_cls(method="trees", class_weight=None, n_estimators=60).fit(X, y)
+    ref = HistGradientBoostingClassifier(max_iter=60, max_depth=3, min_samples_leaf=20, early_stopping=False,
+                                         random_state=0).fit(X, y)
+    np.testing.assert_allclose(est.predict_proba(X), ref.predict_proba(X), atol=1e-9)
+    assert (est.predict(X) == y).mean() > 0.9
+    back = est_cls.from_dict(json.loads(json.dumps(est.to_dict())))
+    assert back.get_params() == est.get_params()
+    np.testing.assert_allclose(back.predict_proba(X), est.predict_proba(X))
+    if classes == 2:
+        assert (est_cls().fit(X, y).predict(X) == y).mean() < 0.75   # the logistic method cannot
+
+
+def test_damaged_tree_arrays_are_refused():
+    est_cls = _estimator()
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(100, 3))
+    data = est_cls(method="trees", n_estimators=5).fit(X, (X[:, 0] > 0).astype(int)).to_dict()
+    data["trees"]["left"] = data["trees"]["left"][:-1]
+    with pytest.raises(ValueError, match="inconsistent"):
+        est_cls.from_dict(data)
+
+
 def test_import_dedupe_stays_light():
     import subprocess
     code = ("import sys, dedupe, dedupe.classify; "
@@ -62,7 +94,8 @@ def test_import_dedupe_stays_light():
 def test_shipped_model_loads_and_records_fingerprint_and_metrics():
     model = SyndicationModel.load()
     raw = json.loads((ROOT / "dedupe" / "resources" / "syndication.json").read_text())
-    assert raw["format"] == "dedupe-syndication-model" and raw["version"] == 2
+    assert raw["format"] == "dedupe-syndication-model" and raw["version"] == 3
+    assert raw["rank_model"]["params"]["method"] == "trees"
     assert raw["fingerprint"] == Config().fingerprint() == model.fingerprint
     assert raw["training"]["command"].startswith("python -m dedupe.training.syndication train")
     assert raw["metrics"]["with_dates"]["label_accuracy"] > 0.5
@@ -101,7 +134,13 @@ def test_refuses_other_settings_version_and_garbage(tmp_path):
     path.write_text("{not json")
     with pytest.raises(ModelError, match="not valid JSON"):
         SyndicationModel.load(path)
-    data["version"] = 2
+    # version 2 (a logistic rank model) is still read
+    v2 = dict(data, version=2, rank_model=data["source_model"])
+    path.write_text(json.dumps(v2))
+    old = SyndicationModel.load(path)
+    assert old.rank_model.method == "logistic"
+    assert [v.label for v in dedupe.classify(dedupe.read_documents([str(SEEDS)]), model=old)]
+    data["version"] = 3
     del data["rank_model"]
     path.write_text(json.dumps(data))
     with pytest.raises(ModelError, match="corrupt syndication model"):

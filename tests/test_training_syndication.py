@@ -66,9 +66,18 @@ def test_fit_rank_rows_and_round_trip(train_originals, tmp_path):
     model = S.fit(docs, truth, cfg)
     stories = S._stories(docs, truth, cfg)
     X, y = S.rank_matrices(stories, truth)
-    assert X.shape[1] == len(SOURCE_FEATURES) and len(X) == len(y) and len(y) % 2 == 0
-    np.testing.assert_allclose(X[0::2], -X[1::2])  # each difference and its negation
-    assert set(y[0::2]) == {1} and set(y[1::2]) == {0}
+    assert X.shape[1] == len(SOURCE_FEATURES) and len(X) == len(y)
+    # one row per candidate of each copy with two or more candidates, exactly one of them its source
+    expected = positives = 0
+    for story, _cl in stories:
+        ids = [m.doc.id for m in story.members]
+        for d, cands in story.candidates.items():
+            src = truth[ids[d]].source
+            if src is not None and len(cands) >= 2 and src in ids and ids.index(src) in cands:
+                expected += len(cands)
+                positives += 1
+    assert len(y) == expected > 0 and int(y.sum()) == positives
+    assert model.rank_model.method == "trees"
     path = tmp_path / "m.json"
     model.save(path, cfg)
     back = SyndicationModel.load(path, cfg)

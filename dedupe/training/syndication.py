@@ -222,14 +222,14 @@ def fit(docs: list[Document], truth: dict[str, Truth], config: Config, C: float 
         Xl.append(story.label_rows(scores))
         yl.extend(int(truth[m.doc.id].label == "syndicated") for m in story.members)
     model.label_model = est(C=C).fit(np.vstack(Xl), np.array(yl))
-    model.rank_model = est(C=C).fit(*rank_matrices(stories, truth))
+    model.rank_model = est(method="trees").fit(*rank_matrices(stories, truth))
     return model
 
 
 def rank_matrices(stories, truth: dict[str, Truth]) -> tuple[np.ndarray, np.ndarray]:
     """Rows of the rank model: for every syndicated document whose source is among two or more
-    candidates, the source row of the true source minus the row of each other candidate
-    (target 1), and the negation (target 0)."""
+    candidates, the source row of each candidate, target 1 for the true source and 0 for the
+    others (the margin columns of the rows already compare each candidate with the rest)."""
     X, y = [], []
     for story, _cl in stories:
         keys, rows = story.pair_rows()
@@ -241,10 +241,8 @@ def rank_matrices(stories, truth: dict[str, Truth]) -> tuple[np.ndarray, np.ndar
                 continue
             s = ids.index(src)
             for x in cands:
-                if x != s:
-                    diff = rows[at[(d, s)]] - rows[at[(d, x)]]
-                    X.extend((diff, -diff))
-                    y.extend((1, 0))
+                X.append(rows[at[(d, x)]])
+                y.append(int(x == s))
     return np.array(X).reshape(-1, len(SOURCE_FEATURES)), np.array(y)
 
 
