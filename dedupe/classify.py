@@ -37,7 +37,10 @@ source among the candidates.  The rank model is nonlinear because the evidence m
 overrule itself: a copy of a copy carries its parent's edits (material only the two share), which
 must win over the grandparent looking more like an original on every other column; the logistic
 rank model of version 2 gave the grandparent 17 of the 48 copies of copies in the held-apart
-stories, the trees 4.  The trained models ship as ``dedupe/resources/syndication.json`` (format
+stories, the trees 4.  The rank rows add four *lineage* columns to the source row
+(:data:`RANK_FEATURES`), which compare the candidate with the other candidates; with them, source
+attribution on the true held-apart stories went from 0.946 to 0.955 with dates and from 0.892 to
+0.901 without.  The trained models ship as ``dedupe/resources/syndication.json`` (format
 below); no pickle.
 
 Model file (JSON, ``"format": "dedupe-syndication-model"``, ``"version": 3``): the settings
@@ -336,6 +339,17 @@ SOURCE_FEATURES = (
     "exclusive_terms", "exclusive_pairs",
 ) + tuple(f"{name}_margin" for name in _MARGIN_OF)
 
+#: The rank model's columns: the source row and four *lineage* columns comparing the candidate
+#: ``s`` with each alternative candidate ``x`` of the same document ``d`` (the
+#: :data:`LINEAGE_ALTERNATIVES` alternatives most contained in by ``d``).  ``inherit``: of the
+#: material ``s`` has and ``x`` lacks, the share ``d`` has too (smoothed; the minimum over ``x``):
+#: a copy of ``s`` carries all of ``s``'s own additions and edits, a sibling copy only those it
+#: shares by chance.  ``foreign``: the share of ``d``'s material found in ``x`` but not in ``s`` (the
+#: maximum over ``x``): what ``d`` cannot have taken from ``s``.  Each on idf-weighted content words
+#: and on word 5-grams.
+RANK_FEATURES = SOURCE_FEATURES + ("inherit_terms", "foreign_terms", "inherit_shingles", "foreign_shingles")
+LINEAGE_ALTERNATIVES = 6
+
 LABEL_FEATURES = (
     "log_cluster_size", "best_source_score", "best_target_score", "source_minus_target",
     "max_order_cov_in_other", "max_order_cov_of_other", "max_pairs_in_other", "max_pairs_of_other",
@@ -461,6 +475,38 @@ class StoryFeatures:
         if not rows:
             return keys, np.empty((0, len(SOURCE_FEATURES)))
         return keys, np.vstack(rows)
+
+    def rank_rows(self) -> tuple[list[tuple[int, int]], np.ndarray]:
+        """Every compared ordered pair ``(d, s)`` and its :data:`RANK_FEATURES` row."""
+        keys, X = self.pair_rows()
+        lineage = np.array([self._lineage(d, s) for d, s in keys], dtype=np.float64).reshape(len(keys), 4)
+        return keys, np.hstack([X, lineage])
+
+    def _lineage(self, d: int, s: int) -> tuple[float, float, float, float]:
+        """The lineage columns of :data:`RANK_FEATURES` for ``(d, s)``."""
+        cands = self.candidates[d]
+        alternatives = sorted((x for x in cands if x != s),
+                              key=lambda x: (-self.stats[(d, x)].terms_d_in_s, x))[:LINEAGE_ALTERNATIVES]
+        if not alternatives:
+            return 1.0, 0.0, 1.0, 0.0
+        md, ms = self.members[d], self.members[s]
+        d_total = float(md.term_idf.sum()) or 1.0
+        s_in_d = np.isin(ms.terms, md.terms, assume_unique=True)
+        sh_d, sh_s = md.features.shingles, ms.features.shingles
+        out = []
+        for x in alternatives:
+            mx = self.members[x]
+            only_s = ~np.isin(ms.terms, mx.terms, assume_unique=True)
+            inherit_t = (ms.term_idf[only_s & s_in_d].sum() + 0.5) / (ms.term_idf[only_s].sum() + 1.0)
+            only_x = ~np.isin(mx.terms, ms.terms, assume_unique=True)
+            foreign_t = mx.term_idf[only_x & np.isin(mx.terms, md.terms, assume_unique=True)].sum() / d_total
+            a = np.setdiff1d(sh_s, mx.features.shingles, assume_unique=True)
+            inherit_s = (np.isin(a, sh_d, assume_unique=True).sum() + 0.5) / (len(a) + 1.0)
+            b = np.setdiff1d(mx.features.shingles, sh_s, assume_unique=True)
+            foreign_s = np.isin(b, sh_d, assume_unique=True).sum() / max(1, len(sh_d))
+            out.append((inherit_t, foreign_t, inherit_s, foreign_s))
+        v = np.asarray(out, dtype=np.float64)
+        return float(v[:, 0].min()), float(v[:, 1].max()), float(v[:, 2].min()), float(v[:, 3].max())
 
     def _pair_row(self, d: int, s: int, best_other: float) -> list[float]:
         di, si, st = self.members[d], self.members[s], self.stats[(d, s)]
@@ -817,6 +863,7 @@ class SyndicationModel:
         return {"format": FORMAT, "version": VERSION, "fingerprint": self.fingerprint,
                 "signature_settings": config.signature_settings(),
                 "source_features": list(SOURCE_FEATURES), "label_features": list(LABEL_FEATURES),
+                "rank_features": list(RANK_FEATURES),
                 "source_model": self.source_model.to_dict(), "label_model": self.label_model.to_dict(),
                 "rank_model": self.rank_model.to_dict(), **self.info}
 
@@ -839,10 +886,16 @@ class SyndicationModel:
         if (tuple(data.get("source_features", ())) != SOURCE_FEATURES
                 or tuple(data.get("label_features", ())) != LABEL_FEATURES):
             raise ModelError(f"{origin}: model features differ from this dedupe's", hint="retrain it")
+        # version 2 had no lineage columns: its rank model reads the source row
+        rank_features = tuple(data.get("rank_features", ())) if data["version"] >= 3 else SOURCE_FEATURES
+        if rank_features != RANK_FEATURES[:len(rank_features)] or not rank_features:
+            raise ModelError(f"{origin}: model features differ from this dedupe's", hint="retrain it")
         est = _estimator_class()
         try:
             source, label = est.from_dict(data["source_model"]), est.from_dict(data["label_model"])
             rank = est.from_dict(data["rank_model"])
+            if rank.n_features_in_ != len(rank_features):
+                raise ValueError(f"the rank model reads {rank.n_features_in_} features, not {len(rank_features)}")
         except (KeyError, TypeError, ValueError, IndexError) as exc:
             raise ModelError(f"{origin}: corrupt syndication model ({exc})") from exc
         info = {k: v for k, v in data.items() if k in ("training", "metrics", "metrics_note")}
@@ -884,10 +937,10 @@ class SyndicationModel:
         candidate sources of one document); the source scores when there is no rank model."""
         if self.rank_model is None:
             return self.source_scores(story)
-        keys, X = story.pair_rows()
+        keys, X = story.rank_rows()
         if not keys:
             return {}
-        z = self.rank_model.decision_function(X)
+        z = self.rank_model.decision_function(X[:, :self.rank_model.n_features_in_])
         return {k: float(v) for k, v in zip(keys, z)}
 
     def judge(self, story: StoryFeatures, cluster_id: str, config: Config) -> list[Verdict]:

@@ -228,6 +228,36 @@ def test_direction_features_of_a_partial_copy():
     assert lab[0]["unique_share"] > lab[1]["unique_share"]
 
 
+def test_lineage_columns_tell_a_parent_from_a_grandparent_and_a_sibling():
+    """d0 original; d1 copies it and adds its own paragraph; d2 copies d1 (keeping that paragraph);
+    d3 copies d0 and adds another paragraph.  For d2, its parent d1 carries material it inherited
+    (d1's addition) that no alternative has; the grandparent d0 cannot explain that paragraph."""
+    from dedupe.classify import RANK_FEATURES
+
+    add1 = ("Shares of the carmaker's Brazilian supplier fell sharply in Sao Paulo trading after the "
+            "announcement, brokers in the city said on Thursday evening.")
+    add3 = ("Meanwhile environmental campaigners staged a protest outside the parliament building in "
+            "Wellington, demanding stricter limits on agricultural emissions.")
+    parent = ORIGINAL + "\n\n" + add1
+    story = _story([ORIGINAL, parent, parent, ORIGINAL + "\n\n" + add3])
+    keys, X = story.rank_rows()
+    assert X.shape == (len(keys), len(RANK_FEATURES))
+    row = {k: dict(zip(RANK_FEATURES, x)) for k, x in zip(keys, X)}
+    to_parent, to_grand, to_sibling = row[(2, 1)], row[(2, 0)], row[(2, 3)]
+    assert to_parent["inherit_terms"] > 0.9 and to_parent["inherit_shingles"] > 0.9
+    assert to_parent["foreign_terms"] == 0.0 and to_parent["foreign_shingles"] == 0.0
+    assert to_grand["foreign_terms"] > 0.05 and to_grand["foreign_shingles"] > 0.05   # d1's paragraph
+    assert to_sibling["inherit_shingles"] < 0.1          # the sibling's own paragraph is not in d2
+    assert to_sibling["foreign_shingles"] > 0.05
+    # the source row is the prefix of the rank row
+    _, P = story.pair_rows()
+    np.testing.assert_array_equal(X[:, :len(SOURCE_FEATURES)], P)
+    # and the shipped rank model puts the parent first
+    model = SyndicationModel.load()
+    rank = model.rank_scores(story)
+    assert max((1, 0, 3), key=lambda s: rank[(2, s)]) == 1
+
+
 def test_ordered_alignment_keeps_order():
     sim = np.array([[0.9, 0.0, 0.0],
                     [0.0, 0.0, 0.3],

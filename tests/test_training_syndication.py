@@ -7,7 +7,7 @@ import random
 import numpy as np
 import pytest
 
-from dedupe.classify import SOURCE_FEATURES, SyndicationModel
+from dedupe.classify import RANK_FEATURES, SyndicationModel
 from dedupe.config import Config
 from dedupe.training import syndication as S
 
@@ -66,7 +66,7 @@ def test_fit_rank_rows_and_round_trip(train_originals, tmp_path):
     model = S.fit(docs, truth, cfg)
     stories = S._stories(docs, truth, cfg)
     X, y = S.rank_matrices(stories, truth)
-    assert X.shape[1] == len(SOURCE_FEATURES) and len(X) == len(y)
+    assert X.shape[1] == len(RANK_FEATURES) and len(X) == len(y)
     # one row per candidate of each copy with two or more candidates, exactly one of them its source
     expected = positives = 0
     for story, _cl in stories:

@@ -44,7 +44,7 @@ from pathlib import Path
 
 import numpy as np
 
-from dedupe.classify import (SOURCE_FEATURES, SyndicationModel, _estimator_class, classify_clusters,
+from dedupe.classify import (RANK_FEATURES, SOURCE_FEATURES, SyndicationModel, _estimator_class, classify_clusters,
                              iter_stories)
 from dedupe.config import Config
 from dedupe.model import Cluster, Document, Member
@@ -232,7 +232,7 @@ def rank_matrices(stories, truth: dict[str, Truth]) -> tuple[np.ndarray, np.ndar
     others (the margin columns of the rows already compare each candidate with the rest)."""
     X, y = [], []
     for story, _cl in stories:
-        keys, rows = story.pair_rows()
+        keys, rows = story.rank_rows()
         ids = [m.doc.id for m in story.members]
         at = {k: n for n, k in enumerate(keys)}
         for d, cands in story.candidates.items():
@@ -243,7 +243,7 @@ def rank_matrices(stories, truth: dict[str, Truth]) -> tuple[np.ndarray, np.ndar
             for x in cands:
                 X.append(rows[at[(d, x)]])
                 y.append(int(x == s))
-    return np.array(X).reshape(-1, len(SOURCE_FEATURES)), np.array(y)
+    return np.array(X).reshape(-1, len(RANK_FEATURES)), np.array(y)
 
 
 # -- evaluation -------------------------------------------------------------------------------
