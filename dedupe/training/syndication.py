@@ -9,7 +9,8 @@ evaluation set also uses another random seed).  For each drawn original a *story
 * 50% get 1-3 copies made with :func:`dedupe.training.generate.make_copy` (``duplicate``,
   ``partial``, ``rewrite``) or :func:`dedupe.training.generate.free_rewrite` (``free-rewrite``: the
   verifier's free paraphrase, reworded twice, wording degraded with words of other articles on the
-  topic, and paragraphs of those articles inserted: as weak as a machine-translated re-post), a
+  topic that are not stories of the set, and paragraphs of those articles inserted: as weak as a
+  machine-translated re-post), a
   fifth of them copied from an earlier copy instead of the original (the source is then that
   copy); most copies get a changed headline;
 * 8% are the same with the original left out of the input: its copies are ``syndicated`` with
