@@ -75,7 +75,7 @@ from dedupe.errors import ModelError
 from dedupe.model import Cluster, Document, Verdict
 from dedupe.normalize import normalize_text
 from dedupe.shingle import DocFeatures, Shingler, token_hash
-from dedupe.verifier import longest_increasing
+from dedupe.verifier import longest_increasing, tree_leaves
 
 FORMAT = "dedupe-syndication-model"
 VERSION = 3
@@ -755,14 +755,7 @@ def _estimator_class():
         def _tree_sum(self, X):
             t = self.trees_
             X = np.asarray(X, dtype=np.float64)
-            roots = t["roots"].ravel()
-            node = np.broadcast_to(roots, (X.shape[0], roots.size)).copy()
-            rows = np.arange(X.shape[0])[:, None]
-            for _ in range(self.depth_):
-                feat = t["feature"][node]
-                go_left = X[rows, np.maximum(feat, 0)] <= t["threshold"][node]
-                nxt = np.where(go_left, t["left"][node], t["right"][node])
-                node = np.where(t["left"][node] < 0, node, nxt)
+            node = tree_leaves(X, t["feature"], t["threshold"], t["left"], t["right"], t["roots"].ravel(), self.depth_)
             k = t["roots"].shape[1]
             return t["value"][node].reshape(X.shape[0], -1, k).sum(axis=1)
 
@@ -818,7 +811,8 @@ def _estimator_class():
                 if (any(len(est.trees_[k]) != n for k in ("threshold", "left", "right", "value"))
                         or est.trees_["roots"].shape[1] != est.init_.shape[0]
                         or est.trees_["feature"].max(initial=-1) >= est.n_features_in_
-                        or est.trees_["roots"].max(initial=0) >= n):
+                        or est.trees_["roots"].max(initial=0) >= n or est.trees_["roots"].min(initial=0) < 0
+                        or max(est.trees_["left"].max(initial=-1), est.trees_["right"].max(initial=-1)) >= n):
                     raise ValueError("inconsistent model shapes")
                 return est
             est.mean_ = np.asarray(data["mean"], dtype=np.float64)

@@ -509,6 +509,21 @@ def _pair_features(pa: Profile, pb: Profile, fast: bool) -> np.ndarray:
 # ---------------------------------------------------------------------------------------------
 # The model: a gradient-boosted tree ensemble stored as flat arrays
 # ---------------------------------------------------------------------------------------------
+def tree_leaves(X: np.ndarray, feature: np.ndarray, threshold: np.ndarray, left: np.ndarray, right: np.ndarray,
+                roots: np.ndarray, depth: int) -> np.ndarray:
+    """The leaf each row of ``X`` reaches in each tree of a forest stored as flat node arrays
+    (``left < 0`` marks a leaf; a row goes left when its feature value is ``<=`` the threshold),
+    as an ``(n_rows, len(roots))`` array of node indices.  ``depth`` is the deepest tree's depth.
+    Shared by :class:`VerifierModel` and :class:`dedupe.classify.SyndicationClassifier`."""
+    node = np.broadcast_to(roots, (X.shape[0], roots.size)).copy()
+    rows = np.arange(X.shape[0])[:, None]
+    for _ in range(depth):
+        go_left = X[rows, np.maximum(feature[node], 0)] <= threshold[node]
+        nxt = np.where(go_left, left[node], right[node])
+        node = np.where(left[node] < 0, node, nxt)
+    return node
+
+
 class VerifierModel:
     """Multi-class gradient-boosted trees evaluated in numpy (see the module docstring)."""
 
@@ -557,14 +572,7 @@ class VerifierModel:
         # scikit-learn's trees compare features as float32 against float64 thresholds: do the same
         X = np.atleast_2d(np.asarray(X, dtype=np.float64)).astype(np.float32).astype(np.float64)
         n = X.shape[0]
-        roots = self.roots.ravel()  # stage-major: index s * C + k
-        node = np.broadcast_to(roots, (n, roots.size)).copy()
-        rows = np.arange(n)[:, None]
-        for _ in range(self.depth):
-            f = self.feature[node]
-            go_left = X[rows, np.maximum(f, 0)] <= self.threshold[node]
-            nxt = np.where(go_left, self.left[node], self.right[node])
-            node = np.where(self.left[node] < 0, node, nxt)
+        node = tree_leaves(X, self.feature, self.threshold, self.left, self.right, self.roots.ravel(), self.depth)
         vals = self.value[node].reshape(n, -1, len(self.classes)).sum(axis=1)
         return self.init[None, :] + self.learning_rate * vals
 

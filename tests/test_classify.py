@@ -77,9 +77,15 @@ def test_damaged_tree_arrays_are_refused():
     rng = np.random.default_rng(2)
     X = rng.normal(size=(100, 3))
     data = est_cls(method="trees", n_estimators=5).fit(X, (X[:, 0] > 0).astype(int)).to_dict()
-    data["trees"]["left"] = data["trees"]["left"][:-1]
+    for key, damage in (("left", lambda v: v[:-1]), ("right", lambda v: v[:-1] + [len(v) + 5])):
+        bad = json.loads(json.dumps(data))
+        bad["trees"][key] = damage(bad["trees"][key])
+        with pytest.raises(ValueError, match="inconsistent"):
+            est_cls.from_dict(bad)
+    bad = json.loads(json.dumps(data))
+    bad["trees"]["right"][0] = len(bad["trees"]["right"]) + 5     # a link past the last node
     with pytest.raises(ValueError, match="inconsistent"):
-        est_cls.from_dict(data)
+        est_cls.from_dict(bad)
 
 
 def test_import_dedupe_stays_light():
