@@ -454,9 +454,18 @@ class StoryFeatures:
         #: both orders: taken from the run's links when given, computed for the other pairs
         self.probs = verifier_probabilities(self.members, pairs, probabilities or {}, config or Config())
         self.exclusive = self._exclusive_shares()
+        self._rows: tuple[list[tuple[int, int]], np.ndarray] | None = None
 
     def pair_rows(self) -> tuple[list[tuple[int, int]], np.ndarray]:
-        """Every compared ordered pair ``(d, s)`` and its :data:`SOURCE_FEATURES` row."""
+        """Every compared ordered pair ``(d, s)`` and its :data:`SOURCE_FEATURES` row (computed once
+        per story: the source, rank and training code all read them)."""
+        if self._rows is None:
+            keys, X = self._pair_rows()
+            X.setflags(write=False)
+            self._rows = (keys, X)
+        return list(self._rows[0]), self._rows[1]
+
+    def _pair_rows(self) -> tuple[list[tuple[int, int]], np.ndarray]:
         keys, rows = [], []
         cols = [SOURCE_FEATURES.index(name) for name in _MARGIN_OF]
         for d, cands in self.candidates.items():
