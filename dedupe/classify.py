@@ -940,10 +940,12 @@ class SyndicationModel:
         candidate sources of one document); the source scores when there is no rank model."""
         if self.rank_model is None:
             return self.source_scores(story)
-        keys, X = story.rank_rows()
+        # a version-2 rank model reads the source row only: no lineage columns to compute for it
+        lineage = self.rank_model.n_features_in_ > len(SOURCE_FEATURES)
+        keys, X = story.rank_rows() if lineage else story.pair_rows()
         if not keys:
             return {}
-        z = self.rank_model.decision_function(X[:, :self.rank_model.n_features_in_])
+        z = self.rank_model.decision_function(X)
         return {k: float(v) for k, v in zip(keys, z)}
 
     def judge(self, story: StoryFeatures, cluster_id: str, config: Config) -> list[Verdict]:
