@@ -196,15 +196,19 @@ class Shingler:
         """The :class:`DocFeatures` of one normalised text (the batched engine on a batch of one)."""
         return self.features_batch([text])[0]
 
-    def features_batch(self, texts) -> "FeatureBatch":
+    def features_batch(self, texts, pairs: bool = True) -> "FeatureBatch":
         """Features of many normalised texts at once, as a compact :class:`FeatureBatch`.
 
         Per token the only Python work is one regex match and one dict look-up (token -> id in a
         per-instance vocabulary); hashing k-grams and pairs, de-duplicating and ranking terms run
         with numpy over the whole batch.  The result is identical, document by document, to
         :meth:`features_reference`.
+
+        ``pairs=False`` leaves the ``pairs`` view (and its weights) empty: the largest view, and
+        one that neither signature nor the rare-word guard reads, so a run that verifies with the
+        learned model computes it only for the documents it profiles.
         """
-        return _featurize_batch(self, list(texts))
+        return _featurize_batch(self, list(texts), with_pairs=pairs)
 
     def shingles_batch(self, texts) -> tuple[np.ndarray, np.ndarray]:
         """Only the ``shingles`` view of many texts, as ``(values, offsets)`` (what a plain
@@ -459,7 +463,7 @@ def _kgram_keys(h: np.ndarray, lengths: np.ndarray, starts: np.ndarray, doc_of: 
     return key_parts
 
 
-def _featurize_batch(shingler: Shingler, texts: list[str], shingles_only: bool = False):
+def _featurize_batch(shingler: Shingler, texts: list[str], shingles_only: bool = False, with_pairs: bool = True):
     cfg = shingler.config
     n = len(texts)
     vocab = shingler._vocab_arrays()
@@ -510,7 +514,7 @@ def _featurize_batch(shingler: Shingler, texts: list[str], shingles_only: bool =
     w32 = c_idf.astype(np.float32)
     pkeys, pweights = [], []
     with np.errstate(over="ignore"):
-        for gap in range(1, cfg.pair_window):
+        for gap in range(1, cfg.pair_window if with_pairs else 1):
             if gap >= len(c_term):
                 break
             a, b = c_term[:-gap], c_term[gap:]
@@ -519,7 +523,7 @@ def _featurize_batch(shingler: Shingler, texts: list[str], shingles_only: bool =
             ph = mix64(mix64(lo[keep] * _M1) + hi[keep]) >> _SHIFT
             pkeys.append((c_doc[:-gap][keep] << _SHIFT) | ph)
             pweights.append(np.minimum(w32[:-gap], w32[gap:])[keep])
-    for d, f in special.items():
+    for d, f in special.items() if with_pairs else ():
         pkeys.append((np.uint64(d) << _SHIFT) | f.pairs.astype(np.uint64))
         pweights.append(f.pair_weights.astype(np.float32))
     if pkeys:

@@ -157,7 +157,8 @@ def _reference_learned(self, candidates, docs, reps, features, rep_ids):
     profiles = [None] * len(reps)
     for k in np.unique(candidates).tolist():
         doc = docs[reps[k]]
-        profiles[k] = profiler.profile_reference(doc.text, normalize_text(doc.text), features[k], doc.date)
+        # features computed here from the text (the run's batch has no ``pairs`` view in a learned run)
+        profiles[k] = profiler.profile_reference(doc.text, normalize_text(doc.text), None, doc.date)
     return self.verifier.verify_pairs(candidates, profiles, rep_ids)
 
 

@@ -133,6 +133,18 @@ def test_shingles_batch_is_the_shingles_view():
     assert np.array_equal(values, full.shingles) and np.array_equal(offsets, full.shingle_offsets)
 
 
+def test_features_batch_without_pairs_differs_only_in_the_pairs_view():
+    texts = [normalize_text(t) for t in BATCH_TEXTS]
+    sh = Shingler()
+    full, lean = sh.features_batch(texts), sh.features_batch(texts, pairs=False)
+    assert len(full.pairs) > 0
+    assert len(lean.pairs) == len(lean.pair_weights) == 0 and lean.pair_weights.dtype == np.float32
+    assert np.array_equal(lean.pair_offsets, np.zeros(len(texts) + 1, dtype=np.int64))
+    for name in ("shingles", "shingle_offsets", "terms", "term_offsets", "rare", "rare_offsets",
+                 "n_tokens", "n_content"):
+        assert np.array_equal(getattr(full, name), getattr(lean, name)), name
+
+
 def test_feature_batch_take_concatenate_and_pack_roundtrip():
     from dedupe.shingle import FeatureBatch
 

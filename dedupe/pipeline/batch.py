@@ -70,7 +70,9 @@ def _prepare(texts: list[str], config: Config, shingler: Shingler | None = None)
     shingler = shingler or _worker_shingler(config)
     norms = [normalize_text(t, config.normalize) for t in texts]
     digests = [hashlib.blake2b(n.encode("utf-8"), digest_size=16).digest() if n else None for n in norms]
-    batch = shingler.features_batch(norms)
+    # the learned verifier recomputes the features of the documents it profiles (a few of them):
+    # the run keeps no ``pairs`` view, the largest (see Shingler.features_batch)
+    batch = shingler.features_batch(norms, pairs=config.verify.method != "learned")
     del norms
     sigs = Signer(config).sign(batch)
     params = config.lsh_params()
@@ -152,7 +154,7 @@ def _pair_rows(state: dict, idx: np.ndarray):
     the group is normalised and profiled once."""
     from dedupe.verifier import pair_features
 
-    docs, reps, features = state["docs"], state["reps"], state["features"]
+    docs, reps = state["docs"], state["reps"]
     profiler, config = state["profiler"], state["config"]
     pairs = state["pairs"][idx]
     profiles = state.setdefault("cache", {})
@@ -161,11 +163,13 @@ def _pair_rows(state: dict, idx: np.ndarray):
         keep = {k: profiles[k] for k in needed if k in profiles}
         profiles.clear()
         profiles.update(keep)
-    for k in needed:
-        if k not in profiles:
-            doc = docs[reps[k]]
-            norm = normalize_text(doc.text, config.normalize)
-            profiles[k] = profiler.profile(doc.text, norm, features[k], doc.date)
+    todo = [k for k in needed if k not in profiles]
+    norms = [normalize_text(docs[reps[k]].text, config.normalize) for k in todo]
+    # the run's batch has no ``pairs`` view (see _prepare): these documents' full features, at once
+    full = profiler.shingler.features_batch(norms) if todo else None
+    for t, (k, norm) in enumerate(zip(todo, norms)):
+        doc = docs[reps[k]]
+        profiles[k] = profiler.profile(doc.text, norm, full[t], doc.date)
     rows = np.empty((len(pairs), len(_feature_names())), dtype=np.float64)
     for r, (i, j) in enumerate(pairs.tolist()):
         rows[r] = pair_features(profiles[i], profiles[j])
@@ -280,8 +284,7 @@ class Deduplicator:
         if not len(kept):
             return []
         groups = _pair_groups(kept, GROUP_PAIRS)
-        state = {"docs": docs, "reps": reps, "features": features, "pairs": kept,
-                 "profiler": verifier.profiler, "config": self.config}
+        state = {"docs": docs, "reps": reps, "pairs": kept, "profiler": verifier.profiler, "config": self.config}
         workers = self._workers(len(docs))
         X = np.empty((len(kept), len(_feature_names())), dtype=np.float64)
         import multiprocessing as mp
