@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterator
 
 
 @dataclass(frozen=True)
@@ -23,19 +24,49 @@ class Document:
     extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
 
+class ScoreRow(Mapping):
+    """A read-only ``{name: float}`` mapping over one row of a shared numeric array.
+
+    The learned verifier's links carry some fifty measurements each; a run that links hundreds of
+    thousands of pairs keeps them as one array (a few hundred bytes a link) instead of one dict
+    per link (about 3.5 KB).  It compares equal to a dict with the same items; ``dict(row)``
+    gives a plain dict (for ``json.dumps``, say).
+    """
+
+    __slots__ = ("_index", "_values")
+
+    def __init__(self, index: dict[str, int], values):
+        self._index = index      # name -> column, shared by all rows of one array
+        self._values = values    # a 1-d row (a view into the shared array)
+
+    def __getitem__(self, name: str) -> float:
+        return float(self._values[self._index[name]])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._index)
+
+    def __len__(self) -> int:
+        return len(self._index)
+
+    def __repr__(self) -> str:
+        return repr(dict(self))
+
+
 @dataclass(frozen=True)
 class Link:
     """A verified pair: two documents judged to tell the same story.
 
     ``similarity`` is the verifier's score in [0, 1]; ``relation`` is one of ``duplicate``,
-    ``rewrite``, ``same-source``; ``scores`` holds the per-view measurements behind it.
+    ``rewrite``, ``same-source``; ``scores`` holds the measurements behind it: a ``dict``, or for
+    the learned verifier's links a read-only :class:`ScoreRow` mapping (``dict(link.scores)``
+    gives a plain dict).
     """
 
     a: str
     b: str
     similarity: float
     relation: str
-    scores: dict[str, float] = field(default_factory=dict, compare=False, hash=False)
+    scores: Mapping[str, float] = field(default_factory=dict, compare=False, hash=False)
 
 
 @dataclass(frozen=True)

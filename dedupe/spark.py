@@ -336,7 +336,7 @@ def verify_batches(batches: Iterator, config: Config) -> Iterator:
             out["b"].append(b)
             out["similarity"].append(similarity)
             out["relation"].append(relation)
-            out["scores"].append(json.dumps(scores, sort_keys=True))
+            out["scores"].append(json.dumps(dict(scores), sort_keys=True))
         if out["i"]:
             yield pd.DataFrame(out).astype({"i": "int64", "j": "int64"})
 
@@ -415,7 +415,7 @@ def merge_component(pdf, min_support: float = 0.5):
     for cl in build_clusters(ids, links, min_support=min_support):
         used: dict[str, list] = {}
         for link in cl.links:
-            used.setdefault(link.a, []).append([link.b, link.similarity, link.relation, link.scores])
+            used.setdefault(link.a, []).append([link.b, link.similarity, link.relation, dict(link.scores)])
         for m in cl.members:
             rows["id"].append(m.id)
             rows["cluster"].append(cl.id)

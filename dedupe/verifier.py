@@ -54,7 +54,7 @@ import numpy as np
 
 from dedupe.config import Config
 from dedupe.errors import ModelError
-from dedupe.model import Link
+from dedupe.model import Link, ScoreRow
 from dedupe.normalize import normalize_text
 from dedupe.shingle import STOP_WORDS, DocFeatures, Shingler
 
@@ -838,11 +838,15 @@ class LearnedVerifier:
         sim = P[:, c["duplicate"]] + P[:, c["rewrite"]] + 0.5 * P[:, c["same-source"]]
         maybe = np.flatnonzero((1.0 - P[:, c["unrelated"]] >= vc.learned_threshold)
                                & (np.round(sim, 7) >= vc.threshold - 1e-6) & np.asarray(guard, dtype=bool))
-        for row, v in zip(maybe.tolist(), _verdicts(self.model, X[maybe], P[maybe], vc.learned_threshold)):
+        # each link's scores: the features and the class probabilities (``p_*``), as rows of one
+        # array (ScoreRow) rather than a dict per link
+        names = self.model.features + tuple(f"p_{k}" for k in self.model.classes)
+        index = {name: k for k, name in enumerate(names)}
+        table = np.hstack([X[maybe], P[maybe]]) if len(maybe) else np.empty((0, len(names)))
+        for t, (row, v) in enumerate(zip(maybe.tolist(),
+                                         _verdicts(self.model, X[maybe], P[maybe], vc.learned_threshold))):
             if v.linked and v.similarity >= vc.threshold:
-                scores = dict(v.features)
-                scores.update({f"p_{k}": val for k, val in v.probabilities.items()})
-                out[row] = (v.similarity, v.relation, scores)
+                out[row] = (v.similarity, v.relation, ScoreRow(index, table[t]))
         return out
 
     def verify_pairs(self, pairs, profiles: list[Profile], ids: list[str]) -> list[Link]:

@@ -196,6 +196,14 @@ def test_fast_verification_equals_verifying_every_candidate(shared_data, monkeyp
     assert reference[2] >= len(verified) + 20 and len(verified) >= 20  # candidates to reject, links to keep
     fast = Deduplicator(cfg, workers=1).run(docs)
     assert key(fast) == reference
+    if method == "learned":  # every verified link carries its features and class probabilities
+        from dedupe.model import ScoreRow
+        from dedupe.verifier import FEATURES
+
+        verified_links = [l for l in fast.links if l.scores != {"exact": 1.0}]
+        assert verified_links and all(isinstance(l.scores, ScoreRow) for l in verified_links)
+        assert all(set(l.scores) == set(FEATURES) | {"p_duplicate", "p_rewrite", "p_same-source", "p_unrelated"}
+                   for l in verified_links)
     assert len(verified) <= fast.verified < fast.candidates  # the guard skipped some candidates
     monkeypatch.setattr(batch_mod, "PARALLEL_MIN_PAIRS", 1)
     monkeypatch.setattr(batch_mod, "GROUP_PAIRS", 5)
