@@ -704,7 +704,7 @@ def guard_features(fa: DocFeatures, fb: DocFeatures, vc) -> bool:
 
 
 def _intersections(values: np.ndarray, offsets: np.ndarray, i: np.ndarray, j: np.ndarray,
-                   chunk_values: int = 1 << 18) -> np.ndarray:
+                   chunk_values: int = 1 << 18, step: int = 1 << 22) -> np.ndarray:
     """Per pair ``(i[k], j[k])``: the size of the intersection of the two documents' sorted
     unique ``values`` (compressed rows: ``offsets`` has one entry per document plus one).
 
@@ -721,13 +721,26 @@ def _intersections(values: np.ndarray, offsets: np.ndarray, i: np.ndarray, j: np
     member[j] = True
     in_play = np.repeat(member, lengths)
     pool = np.sort(values[in_play])
-    common = np.unique(pool[1:][pool[1:] == pool[:-1]])
-    del pool
-    keep = in_play & np.isin(values, common, assume_unique=False) if len(common) else np.zeros(len(values), bool)
+    same = pool[1:] == pool[:-1]
+    common = np.unique(pool[1:][same])
+    del pool, same
+    # membership in ``common`` a slice at a time (np.isin over all values at once would hold
+    # several int64 arrays of their length: gigabytes on a million documents)
+    keep = np.zeros(len(values), dtype=bool)
+    if len(common):
+        for s in range(0, len(values), step):
+            part = values[s:s + step]
+            at = np.minimum(np.searchsorted(common, part), len(common) - 1)
+            keep[s:s + step] = (common[at] == part) & in_play[s:s + step]
     del in_play
-    kept = np.zeros(len(values) + 1, dtype=np.int64)
-    np.cumsum(keep, out=kept[1:])
-    offs = kept[offsets]
+    # kept values per document (the offsets of the kept values), without a cumulative sum over
+    # every value
+    per_doc = np.zeros(len(lengths), dtype=np.int64)
+    filled = lengths > 0  # their starts increase strictly and lie inside ``values``
+    if filled.any():
+        per_doc[filled] = np.add.reduceat(keep, offsets[:-1][filled], dtype=np.int64)
+    offs = np.zeros(len(lengths) + 1, dtype=np.int64)
+    np.cumsum(per_doc, out=offs[1:])
     vals = values[keep].astype(np.uint64)
     lens = np.diff(offs)
     cost = np.cumsum(lens[i] + lens[j] + 1)

@@ -275,15 +275,19 @@ def test_guard_mask_equals_the_per_pair_guard(shared_data):
         assert not (linked & ~rule).any() and linked.sum() > 0
 
 
-def test_intersections_count_shared_values():
+@pytest.mark.parametrize("seed", [4, 5, 6])
+@pytest.mark.parametrize("step", [7, 1 << 22])
+def test_intersections_count_shared_values(seed, step):
     from dedupe.verifier import _intersections
 
-    rnd = np.random.default_rng(4)
+    rnd = np.random.default_rng(seed)
     sets = [np.unique(rnd.integers(0, 60, rnd.integers(0, 25))).astype(np.uint32) for _ in range(40)]
+    empty = np.empty(0, dtype=np.uint32)
+    sets = [empty] + sets[:20] + [empty, empty] + sets[20:] + [empty]  # empty documents anywhere
     values = np.concatenate(sets)
     offsets = np.concatenate(([0], np.cumsum([len(s) for s in sets])))
-    i, j = rnd.integers(0, 40, 500), rnd.integers(0, 40, 500)
-    got = _intersections(values, offsets, i, j, chunk_values=64)
+    i, j = rnd.integers(0, len(sets), 500), rnd.integers(0, len(sets), 500)
+    got = _intersections(values, offsets, i, j, chunk_values=64, step=step)
     assert got.tolist() == [len(set(sets[a].tolist()) & set(sets[b].tolist())) for a, b in zip(i, j)]
 
 
