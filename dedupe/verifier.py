@@ -708,17 +708,23 @@ def _intersections(values: np.ndarray, offsets: np.ndarray, i: np.ndarray, j: np
     """Per pair ``(i[k], j[k])``: the size of the intersection of the two documents' sorted
     unique ``values`` (compressed rows: ``offsets`` has one entry per document plus one).
 
-    Values held by only one of the involved documents are dropped first (they never count),
-    then each chunk of pairs is one merge-like ``searchsorted`` over ``pair << 32 | value`` keys.
+    Values held by only one of the involved documents are dropped first (they never count,
+    :func:`_shared_values`), then each chunk of pairs is one merge-like ``searchsorted`` over
+    ``pair << 32 | value`` keys (:func:`_count_shared`).
     """
-    m = len(i)
-    out = np.zeros(m, dtype=np.int64)
-    if m == 0 or len(values) == 0:
-        return out
+    if len(i) == 0 or len(values) == 0:
+        return np.zeros(len(i), dtype=np.int64)
+    vals, offs = _shared_values(values, offsets, (i, j), step)
+    return _count_shared(vals, offs, i, j, chunk_values)
+
+
+def _shared_values(values: np.ndarray, offsets: np.ndarray, docs, step: int = 1 << 22):
+    """``(values, offsets)`` keeping, of the documents listed in the arrays ``docs``, only the
+    values at least two of them hold (as ``uint64``); every other document keeps none."""
     lengths = np.diff(offsets)
     member = np.zeros(len(lengths), dtype=bool)
-    member[i] = True
-    member[j] = True
+    for d in docs:
+        member[d] = True
     in_play = np.repeat(member, lengths)
     pool = np.sort(values[in_play])
     same = pool[1:] == pool[:-1]
@@ -741,7 +747,15 @@ def _intersections(values: np.ndarray, offsets: np.ndarray, i: np.ndarray, j: np
         per_doc[filled] = np.add.reduceat(keep, offsets[:-1][filled], dtype=np.int64)
     offs = np.zeros(len(lengths) + 1, dtype=np.int64)
     np.cumsum(per_doc, out=offs[1:])
-    vals = values[keep].astype(np.uint64)
+    return values[keep].astype(np.uint64), offs
+
+
+def _count_shared(vals: np.ndarray, offs: np.ndarray, i: np.ndarray, j: np.ndarray,
+                  chunk_values: int = 1 << 18) -> np.ndarray:
+    """Intersection sizes of the pairs' rows of ``(vals, offs)`` (sorted unique ``uint64``
+    values per row), a chunk of about ``chunk_values`` values at a time."""
+    m = len(i)
+    out = np.zeros(m, dtype=np.int64)
     lens = np.diff(offs)
     cost = np.cumsum(lens[i] + lens[j] + 1)
     start = 0
@@ -772,7 +786,7 @@ def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     return np.arange(total, dtype=np.int64) + np.repeat(starts - (ends - lengths), lengths)
 
 
-def guard_mask(pairs, batch, vc, rule: bool = False) -> np.ndarray:
+def guard_mask(pairs, batch, vc, rule: bool = False, block: int = 1 << 21) -> np.ndarray:
     """:func:`_guard` for many pairs at once, on a :class:`dedupe.shingle.FeatureBatch` (row
     ``k`` holds the features of document ``k``).  Exactly the same booleans as ``_guard`` on
     each pair (integer intersection counts, the same divisions), without building profiles:
@@ -781,31 +795,41 @@ def guard_mask(pairs, batch, vc, rule: bool = False) -> np.ndarray:
 
     The rule (:func:`dedupe.compare.decide`) links only pairs that pass the same test, except
     that it scores an empty side as containment 0 (which passes a threshold of 0):
-    ``rule=True`` gives that variant, a superset of the rule's links."""
+    ``rule=True`` gives that variant, a superset of the rule's links.  The counts are computed
+    ``block`` pairs at a time (bounded temporaries; the same booleans for any block size)."""
     pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
     i, j = pairs[:, 0], pairs[:, 1]
     ok = np.zeros(len(pairs), dtype=bool)
     if not len(pairs):
         return ok
+    # the per-pair arithmetic runs a block of pairs at a time: on tens of millions of LSH
+    # candidates, a dozen temporaries as long as the pair list would take gigabytes
     rv, ro = batch.view("rare")
     rl = np.diff(ro)
-    small = np.minimum(rl[i], rl[j])
-    shared = _intersections(rv, ro, i, j)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        contained = np.where(small > 0, shared / np.maximum(small, 1), 0.0)
-        ok = (contained >= vc.rare_threshold) & (shared >= vc.min_rare)
-    if not rule:
-        ok &= small > 0
+    if len(rv):
+        r_vals, r_offs = _shared_values(rv, ro, (i, j))
+    for s in range(0, len(pairs), block):
+        bi, bj = i[s:s + block], j[s:s + block]
+        small = np.minimum(rl[bi], rl[bj])
+        shared = _count_shared(r_vals, r_offs, bi, bj) if len(rv) else np.zeros(len(bi), dtype=np.int64)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            contained = np.where(small > 0, shared / np.maximum(small, 1), 0.0)
+            good = (contained >= vc.rare_threshold) & (shared >= vc.min_rare)
+        ok[s:s + block] = good if rule else good & (small > 0)
     rest = np.flatnonzero(~ok)
     if len(rest):
         sv, so = batch.view("shingles")
         sl = np.diff(so)
-        ri, rj = i[rest], j[rest]
-        small_s = np.minimum(sl[ri], sl[rj])
-        shared_s = _intersections(sv, so, ri, rj)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            dup = np.where(small_s > 0, shared_s / np.maximum(small_s, 1), 0.0) >= vc.duplicate_at
-        ok[rest] = dup if rule else dup & (small_s > 0)
+        if len(sv):
+            s_vals, s_offs = _shared_values(sv, so, (i[rest], j[rest]))
+        for s in range(0, len(rest), block):
+            br = rest[s:s + block]
+            ri, rj = i[br], j[br]
+            small_s = np.minimum(sl[ri], sl[rj])
+            shared_s = _count_shared(s_vals, s_offs, ri, rj) if len(sv) else np.zeros(len(br), dtype=np.int64)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                dup = np.where(small_s > 0, shared_s / np.maximum(small_s, 1), 0.0) >= vc.duplicate_at
+            ok[br] = dup if rule else dup & (small_s > 0)
     return ok
 
 

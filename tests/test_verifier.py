@@ -268,6 +268,8 @@ def test_guard_mask_equals_the_per_pair_guard(shared_data):
         mask = guard_mask(pairs, batch, vc)
         expected = np.array([_guard(P[i], P[j], vc) for i, j in pairs])
         assert np.array_equal(mask, expected)
+        assert np.array_equal(guard_mask(pairs, batch, vc, block=97), expected)  # in blocks of pairs
+        assert np.array_equal(guard_mask(pairs, batch, vc, rule=True, block=97), guard_mask(pairs, batch, vc, rule=True))
         assert 0 < expected.sum() < len(pairs)
         # the rule's variant keeps every pair the rule links
         rule = guard_mask(pairs, batch, vc, rule=True)
