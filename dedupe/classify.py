@@ -30,8 +30,9 @@ features answering "is ``s`` where ``d`` came from?":
 Three :class:`SyndicationClassifier` models (scikit-learn estimators stored as JSON) are learned
 from generated stories by ``python -m dedupe.training.syndication train``: the *source* model
 (logistic regression on standardised features) scores each ordered pair, the *label* model
-(logistic) each document (it sees the source model's best scores and the verifier's view of its
-closest partner among its features), and the *rank* model (gradient-boosted trees over the rows
+(gradient-boosted trees, learnt from dedupe's own clustering of the training documents, so that a
+copy left without its story is judged by its cues and wording) each document (it sees the source
+model's best scores and the verifier's view of its closest partner among its features), and the *rank* model (gradient-boosted trees over the rows
 of every candidate of each copy, target "is its true source") picks a syndicated document's
 source among the candidates.  The rank model is nonlinear because the evidence must be able to
 overrule itself: a copy of a copy carries its parent's edits (material only the two share), which

@@ -219,17 +219,26 @@ def training_matrices(docs: list[Document], truth: dict[str, Truth], config: Con
 
 
 def fit(docs: list[Document], truth: dict[str, Truth], config: Config, C: float = 1.0,
-        clusters=None) -> SyndicationModel:
+        clusters=None, label_clusters=None) -> SyndicationModel:
+    """The three models.  The source and rank models learn from ``clusters`` (default: the true
+    stories); the label model from ``label_clusters`` (default: the same), which :func:`train`
+    sets to dedupe's own clustering of the training documents, so that the label model sees what
+    it is given at run time: a copy the clustering did not link to its story, alone or in a
+    cluster without its source, must be told from an original by what is left (its cues, its
+    rewording), which the true stories never show it."""
     est = _estimator_class()
     Xs, ys, stories = training_matrices(docs, truth, config, clusters)
     source = est(C=C).fit(Xs, ys)
     model = SyndicationModel(source, None, config.fingerprint())
+    label_stories = stories if label_clusters is None else _stories(docs, truth, config, label_clusters)
     Xl, yl = [], []
-    for story, _cl in stories:
+    for story, _cl in label_stories:
         scores = model.source_scores(story)
         Xl.append(story.label_rows(scores))
         yl.extend(int(truth[m.doc.id].label == "syndicated") for m in story.members)
-    model.label_model = est(C=C).fit(np.vstack(Xl), np.array(yl))
+    # trees: with no candidate in its cluster, a document's cues and wording must decide alone,
+    # an interaction a linear score cannot give
+    model.label_model = est(method="trees").fit(np.vstack(Xl), np.array(yl))
     model.rank_model = est(method="trees").fit(*rank_matrices(stories, truth))
     return model
 
@@ -311,7 +320,11 @@ def train(data, output: str | Path, n_stories: int = TRAIN_STORIES, seed: int = 
     undated = {t.story for t in truth.values() if rng.random() < 0.5}
     docs = [replace(d, date=None) if truth[d.id].story in undated else d for d in docs]
     log(f"training set: {len(docs)} documents from {n_stories} stories (seed {seed})")
-    model = fit(docs, truth, config)
+    import dedupe
+
+    clusters = dedupe.cluster(docs, config)
+    log(f"clustered by dedupe: {len(clusters)} clusters (the label model learns from them)")
+    model = fit(docs, truth, config, label_clusters=clusters)
     log(f"fitted in {time.time() - t0:.1f}s; evaluating on the held-apart set")
     metrics = held_apart(model, data, config, eval_stories, eval_seed)
     model.info = {
