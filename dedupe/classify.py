@@ -110,6 +110,14 @@ LOOSE_MATCH = 0.25
 #: original, 0.966/0.954 at 0.9 and 0.968/0.956 at 0.6, but below 0.9 more real originals without
 #: dates were called syndicated (0.972 of them right at 0.9, 0.955 at 0.6): 0.9 keeps them.
 ORPHAN_AT = 0.9
+#: The member of such a loop that gives up its source takes instead its best candidate outside the
+#: loop (one whose own chain of sources does not lead back into it) when the learned verifier's
+#: P(duplicate) + P(rewrite) of the two reaches this: a free rewrite of X that was itself copied
+#: reads as close to its copy as to X, and the loop of the two is broken toward X.  Checked on
+#: stories built from the training originals (seed 111, 700 stories, end to end): source
+#: attribution without dates 0.876 -> 0.884, with dates 0.924 -> 0.925, labels no worse (any cut
+#: from 0 to 0.8 gave the same there).
+REDIRECT_AT = 0.5
 #: Clusters larger than this compare each member only with the members it is linked to.
 FULL_PAIRS_UP_TO = 60
 
@@ -999,7 +1007,8 @@ class SyndicationModel:
         scores = self.source_scores(story)
         p_syn = self.label_probabilities(story, scores)
         rank = self.rank_scores(story, p_syn)
-        flipped = _break_cycles(story, scores, p_syn, rank)
+        moved: dict[int, int] = {}
+        flipped = _break_cycles(story, scores, p_syn, rank, moved)
         out = []
         for d, info in enumerate(story.members):
             cands = story.candidates[d]
@@ -1007,7 +1016,7 @@ class SyndicationModel:
             syndicated = p_syn[d] >= 0.5 and (d not in flipped or orphan)
             source = relation = None
             if syndicated and cands and not orphan:
-                best = max(cands, key=lambda s: (rank[(d, s)], -s))
+                best = moved[d] if d in moved else max(cands, key=lambda s: (rank[(d, s)], -s))
                 source = best
                 if (d, best) in story.relations:
                     relation = story.relations[(d, best)]
@@ -1027,29 +1036,64 @@ class SyndicationModel:
 
 
 def _break_cycles(story: StoryFeatures, scores: dict[tuple[int, int], float], p_syn: np.ndarray,
-                  rank: dict[tuple[int, int], float] | None = None) -> set[int]:
+                  rank: dict[tuple[int, int], float] | None = None,
+                  moved: dict[int, int] | None = None) -> set[int]:
     """Copies cannot come from each other in a circle.  When following each syndicated member to
     its best source (by ``rank``, default ``scores``) loops, the member of the loop with the
-    weakest evidence of copying its source (lowest source score) is called original (unless its
-    own probability of being syndicated reaches :data:`ORPHAN_AT`: see :meth:`SyndicationModel.judge`).
-    Returns those members."""
+    weakest evidence of copying its source (lowest source score) gives up that source.  Given
+    ``moved`` (a dict, filled here), it takes instead its best candidate outside the loop whose
+    own chain of sources ends outside the loop, when the verifier's P(duplicate) + P(rewrite) of
+    the two reaches :data:`REDIRECT_AT` (a copy of a copy of X, whose parent read as close to it as
+    X did); otherwise it is called original (unless its own probability of being syndicated
+    reaches :data:`ORPHAN_AT`: see :meth:`SyndicationModel.judge`).  Returns the members called
+    original (or orphan)."""
     rank = scores if rank is None else rank
     best = {}
     for d in range(len(story.members)):
         if p_syn[d] >= 0.5 and story.candidates[d]:
             best[d] = max(story.candidates[d], key=lambda s: (rank[(d, s)], -s))
     flipped: set[int] = set()
+    while True:
+        loop = _find_loop(best)
+        if not loop:
+            return flipped
+        k = min(loop, key=lambda x: (scores[(x, best[x])], p_syn[x], x))
+        target = None
+        if moved is not None:
+            outside = [c for c in story.candidates[k]
+                       if c not in loop and sum(story.probs[(k, c)][:2]) >= REDIRECT_AT and _ends_outside(best, c, loop)]
+            if outside:
+                target = max(outside, key=lambda c: (rank[(k, c)], -c))
+        if target is None:
+            flipped.add(k)
+            del best[k]
+        else:
+            best[k] = moved[k] = target
+
+
+def _find_loop(best: dict[int, int]) -> list[int]:
+    """The first loop of the source pointers ``best`` (empty when there is none)."""
     done: set[int] = set()
-    for start in best:
+    for start in sorted(best):
         path, d = [], start
         while d in best and d not in done and d not in path:
             path.append(d)
             d = best[d]
         if d in path:
-            loop = path[path.index(d):]
-            flipped.add(min(loop, key=lambda k: (scores[(k, best[k])], p_syn[k], k)))
+            return path[path.index(d):]
         done.update(path)
-    return flipped
+    return []
+
+
+def _ends_outside(best: dict[int, int], c: int, loop: list[int]) -> bool:
+    """Whether following the source pointers from ``c`` ends without touching ``loop``."""
+    seen = set()
+    while c in best:
+        if c in loop or c in seen:
+            return False
+        seen.add(c)
+        c = best[c]
+    return c not in loop
 
 
 def _pct(x: float) -> str:

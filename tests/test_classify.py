@@ -468,3 +468,31 @@ def test_a_loop_of_doubtful_copies_keeps_one_original():
     assert sorted(v.label for v in verdicts) == ["original", "syndicated"]
     orig = next(v for v in verdicts if v.label == "original")
     assert orig.source is None and orig.relation is None and orig.confidence == pytest.approx(0.4)
+
+
+def test_a_loop_of_copies_is_broken_toward_a_close_candidate_outside_it():
+    """1 and 2 pick each other as sources; 1, the weaker pick, turns to 0 (outside the loop, and a
+    likely rewrite of it by the verifier) instead of being called original; without such a
+    candidate it is called original, as before."""
+    from types import SimpleNamespace
+
+    from dedupe.classify import _break_cycles
+
+    cands = {0: [1, 2], 1: [0, 2], 2: [0, 1]}
+    scores = {(1, 2): 0.1, (2, 1): 0.9, (1, 0): 0.3, (2, 0): 0.2, (0, 1): 0.0, (0, 2): 0.0}
+    rank = {(1, 2): 3.0, (2, 1): 4.0, (1, 0): 1.0, (2, 0): 0.5, (0, 1): 0.0, (0, 2): 0.0}
+    p_syn = np.array([0.1, 0.8, 0.9])
+    probs = {k: (0.0, 0.9, 0.0) for k in scores}
+    story = SimpleNamespace(members=[None] * 3, candidates=cands, probs=probs)
+    moved: dict[int, int] = {}
+    assert _break_cycles(story, scores, p_syn, rank, moved) == set() and moved == {1: 0}
+    assert _break_cycles(story, scores, p_syn, rank) == {1}          # no redirection asked for
+    story.probs = {**probs, (1, 0): (0.0, 0.2, 0.1)}
+    moved = {}
+    assert _break_cycles(story, scores, p_syn, rank, moved) == {1} and moved == {}
+    # a candidate whose own source leads back into the loop is no way out
+    p_syn = np.array([0.9, 0.8, 0.9])
+    rank[(0, 1)] = 2.0
+    story.probs = probs
+    moved = {}
+    assert _break_cycles(story, scores, p_syn, rank, moved) == {1} and moved == {}
