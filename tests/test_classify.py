@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 
 import dedupe
-from dedupe.classify import (CUES, LABEL_FEATURES, SOURCE_FEATURES, StoryFeatures, SyndicationModel, analyse,
-                             ordered_alignment, parse_date, quote_share, text_cues, verifier_probabilities)
+from dedupe.classify import (CUES, LABEL_FEATURES, LINEAGE_FEATURES, RANK_FEATURES, SOURCE_FEATURES, StoryFeatures,
+                             SyndicationModel, analyse, ordered_alignment, parse_date, quote_share, text_cues,
+                             verifier_probabilities)
 from dedupe.config import Config
 from dedupe.errors import ModelError
 from dedupe.model import Document, Verdict
@@ -100,8 +101,10 @@ def test_import_dedupe_stays_light():
 def test_shipped_model_loads_and_records_fingerprint_and_metrics():
     model = SyndicationModel.load()
     raw = json.loads((ROOT / "dedupe" / "resources" / "syndication.json").read_text())
-    assert raw["format"] == "dedupe-syndication-model" and raw["version"] == 3
+    assert raw["format"] == "dedupe-syndication-model" and raw["version"] == 4
     assert raw["rank_model"]["params"]["method"] == "trees"
+    assert raw["label_model"]["params"]["method"] == "trees"
+    assert raw["rank_features"] == list(RANK_FEATURES)
     assert raw["fingerprint"] == Config().fingerprint() == model.fingerprint
     assert raw["training"]["command"].startswith("python -m dedupe.training.syndication train")
     assert raw["metrics"]["with_dates"]["label_accuracy"] > 0.5
@@ -146,7 +149,20 @@ def test_refuses_other_settings_version_and_garbage(tmp_path):
     old = SyndicationModel.load(path)
     assert old.rank_model.method == "logistic"
     assert [v.label for v in dedupe.classify(dedupe.read_documents([str(SEEDS)]), model=old)]
-    data["version"] = 3
+    # version 3 (no standing columns: the rank model reads the source and lineage columns) too
+    n3 = len(SOURCE_FEATURES) + len(LINEAGE_FEATURES)
+    rng = np.random.default_rng(0)
+    small = type(model.rank_model)(method="trees", n_estimators=5).fit(rng.random((60, n3)), np.arange(60) % 2)
+    v3 = dict(data, version=3, rank_features=list(RANK_FEATURES[:n3]), rank_model=small.to_dict())
+    path.write_text(json.dumps(v3))
+    old = SyndicationModel.load(path)
+    assert old.rank_model.n_features_in_ == n3
+    assert [v.label for v in dedupe.classify(dedupe.read_documents([str(SEEDS)]), model=old)]
+    # a column list cut inside a block is refused
+    path.write_text(json.dumps(dict(v3, rank_features=list(RANK_FEATURES[:n3 - 1]))))
+    with pytest.raises(ModelError, match="features differ"):
+        SyndicationModel.load(path)
+    data["version"] = 4
     del data["rank_model"]
     path.write_text(json.dumps(data))
     with pytest.raises(ModelError, match="corrupt syndication model"):
@@ -238,8 +254,6 @@ def test_lineage_columns_tell_a_parent_from_a_grandparent_and_a_sibling():
     """d0 original; d1 copies it and adds its own paragraph; d2 copies d1 (keeping that paragraph);
     d3 copies d0 and adds another paragraph.  For d2, its parent d1 carries material it inherited
     (d1's addition) that no alternative has; the grandparent d0 cannot explain that paragraph."""
-    from dedupe.classify import RANK_FEATURES
-
     add1 = ("Shares of the carmaker's Brazilian supplier fell sharply in Sao Paulo trading after the "
             "announcement, brokers in the city said on Thursday evening.")
     add3 = ("Meanwhile environmental campaigners staged a protest outside the parliament building in "
@@ -247,7 +261,7 @@ def test_lineage_columns_tell_a_parent_from_a_grandparent_and_a_sibling():
     parent = ORIGINAL + "\n\n" + add1
     story = _story([ORIGINAL, parent, parent, ORIGINAL + "\n\n" + add3])
     keys, X = story.rank_rows()
-    assert X.shape == (len(keys), len(RANK_FEATURES))
+    assert X.shape == (len(keys), len(SOURCE_FEATURES) + len(LINEAGE_FEATURES))   # no label probabilities given
     row = {k: dict(zip(RANK_FEATURES, x)) for k, x in zip(keys, X)}
     to_parent, to_grand, to_sibling = row[(2, 1)], row[(2, 0)], row[(2, 3)]
     assert to_parent["inherit_terms"] > 0.9 and to_parent["inherit_shingles"] > 0.9
@@ -258,6 +272,16 @@ def test_lineage_columns_tell_a_parent_from_a_grandparent_and_a_sibling():
     # the source row is the prefix of the rank row
     _, P = story.pair_rows()
     np.testing.assert_array_equal(X[:, :len(SOURCE_FEATURES)], P)
+    # the standing columns: the candidate's probability of being syndicated, against the most
+    # original alternative's; the time columns stay 0 without dates
+    _, F = story.rank_rows([0.1, 0.9, 0.95, 0.8])
+    assert F.shape == (len(keys), len(RANK_FEATURES))
+    np.testing.assert_array_equal(F[:, :X.shape[1]], X)
+    full = {k: dict(zip(RANK_FEATURES, x)) for k, x in zip(keys, F)}
+    assert full[(2, 1)]["cand_p_syndicated"] == 0.9
+    assert full[(2, 1)]["cand_p_syndicated_margin"] == pytest.approx(0.9 - 0.1)
+    assert full[(2, 0)]["cand_p_syndicated_margin"] == pytest.approx(0.1 - 0.8)
+    assert full[(2, 1)]["latest_earlier"] == 0.0 and full[(2, 1)]["log_hours_after"] == 0.0
     # and the shipped rank model puts the parent first
     model = SyndicationModel.load()
     rank = model.rank_scores(story)
@@ -444,3 +468,31 @@ def test_a_loop_of_doubtful_copies_keeps_one_original():
     assert sorted(v.label for v in verdicts) == ["original", "syndicated"]
     orig = next(v for v in verdicts if v.label == "original")
     assert orig.source is None and orig.relation is None and orig.confidence == pytest.approx(0.4)
+
+
+def test_a_loop_of_copies_is_broken_toward_a_close_candidate_outside_it():
+    """1 and 2 pick each other as sources; 1, the weaker pick, turns to 0 (outside the loop, and a
+    likely rewrite of it by the verifier) instead of being called original; without such a
+    candidate it is called original, as before."""
+    from types import SimpleNamespace
+
+    from dedupe.classify import _break_cycles
+
+    cands = {0: [1, 2], 1: [0, 2], 2: [0, 1]}
+    scores = {(1, 2): 0.1, (2, 1): 0.9, (1, 0): 0.3, (2, 0): 0.2, (0, 1): 0.0, (0, 2): 0.0}
+    rank = {(1, 2): 3.0, (2, 1): 4.0, (1, 0): 1.0, (2, 0): 0.5, (0, 1): 0.0, (0, 2): 0.0}
+    p_syn = np.array([0.1, 0.8, 0.9])
+    probs = {k: (0.0, 0.9, 0.0) for k in scores}
+    story = SimpleNamespace(members=[None] * 3, candidates=cands, probs=probs)
+    moved: dict[int, int] = {}
+    assert _break_cycles(story, scores, p_syn, rank, moved) == set() and moved == {1: 0}
+    assert _break_cycles(story, scores, p_syn, rank) == {1}          # no redirection asked for
+    story.probs = {**probs, (1, 0): (0.0, 0.2, 0.1)}
+    moved = {}
+    assert _break_cycles(story, scores, p_syn, rank, moved) == {1} and moved == {}
+    # a candidate whose own source leads back into the loop is no way out
+    p_syn = np.array([0.9, 0.8, 0.9])
+    rank[(0, 1)] = 2.0
+    story.probs = probs
+    moved = {}
+    assert _break_cycles(story, scores, p_syn, rank, moved) == {1} and moved == {}

@@ -45,8 +45,8 @@ from pathlib import Path
 
 import numpy as np
 
-from dedupe.classify import (RANK_FEATURES, SOURCE_FEATURES, SyndicationModel, _estimator_class, classify_clusters,
-                             iter_stories)
+from dedupe.classify import (RANK_FEATURES, SOURCE_FEATURES, STANDING_FEATURES, SyndicationModel, _estimator_class,
+                             classify_clusters, iter_stories)
 from dedupe.config import Config
 from dedupe.model import Cluster, Document, Member
 from dedupe.shingle import Shingler
@@ -219,28 +219,60 @@ def training_matrices(docs: list[Document], truth: dict[str, Truth], config: Con
 
 
 def fit(docs: list[Document], truth: dict[str, Truth], config: Config, C: float = 1.0,
-        clusters=None) -> SyndicationModel:
+        clusters=None, label_clusters=None) -> SyndicationModel:
+    """The three models.  The source and rank models learn from ``clusters`` (default: the true
+    stories); the label model from ``label_clusters`` (default: the same), which :func:`train`
+    sets to dedupe's own clustering of the training documents, so that the label model sees what
+    it is given at run time: a copy the clustering did not link to its story, alone or in a
+    cluster without its source, must be told from an original by what is left (its cues, its
+    rewording), which the true stories never show it."""
     est = _estimator_class()
     Xs, ys, stories = training_matrices(docs, truth, config, clusters)
     source = est(C=C).fit(Xs, ys)
     model = SyndicationModel(source, None, config.fingerprint())
+    label_stories = stories if label_clusters is None else _stories(docs, truth, config, label_clusters)
     Xl, yl = [], []
-    for story, _cl in stories:
+    for story, _cl in label_stories:
         scores = model.source_scores(story)
         Xl.append(story.label_rows(scores))
         yl.extend(int(truth[m.doc.id].label == "syndicated") for m in story.members)
-    model.label_model = est(C=C).fit(np.vstack(Xl), np.array(yl))
-    model.rank_model = est(method="trees").fit(*rank_matrices(stories, truth))
+    # trees: with no candidate in its cluster, a document's cues and wording must decide alone,
+    # an interaction a linear score cannot give
+    Xl, yl = np.vstack(Xl), np.array(yl)
+    model.label_model = est(method="trees").fit(Xl, yl)
+    # the standing columns of the rank rows: each story's members get their probability of being
+    # syndicated from a label model that did not learn from that story (out of fold), so that the
+    # rank model learns how far to trust it on stories it has not seen
+    fold_of = [_fold(truth[m.doc.id].story) for story, _cl in label_stories for m in story.members]
+    fold_of = np.array(fold_of)
+    by_fold = [est(method="trees").fit(Xl[fold_of != k], yl[fold_of != k])
+               if len(set(yl[fold_of != k])) == 2 else model.label_model for k in range(FOLDS)]
+    p_syn = []
+    for story, _cl in stories:
+        k = _fold(truth[story.members[0].doc.id].story)
+        p_syn.append(by_fold[k].predict_proba(story.label_rows(model.source_scores(story)))[:, 1])
+    model.rank_model = est(method="trees").fit(*rank_matrices(stories, truth, p_syn))
     return model
 
 
-def rank_matrices(stories, truth: dict[str, Truth]) -> tuple[np.ndarray, np.ndarray]:
+#: Folds of the out-of-fold label probabilities the rank model learns from.
+FOLDS = 2
+
+
+def _fold(story: str) -> int:
+    return hashlib.sha256(story.encode()).digest()[0] % FOLDS
+
+
+def rank_matrices(stories, truth: dict[str, Truth], p_syn=None) -> tuple[np.ndarray, np.ndarray]:
     """Rows of the rank model: for every syndicated document whose source is among two or more
-    candidates, the source row of each candidate, target 1 for the true source and 0 for the
-    others (the margin columns of the rows already compare each candidate with the rest)."""
+    candidates, the rank row of each candidate, target 1 for the true source and 0 for the
+    others (the margin columns of the rows already compare each candidate with the rest).
+    ``p_syn`` (one array per story: its members' probabilities of being syndicated) fills the
+    standing columns; without it the rows stop after the lineage columns."""
     X, y = [], []
-    for story, _cl in stories:
-        keys, rows = story.rank_rows()
+    width = len(RANK_FEATURES) if p_syn is not None else len(RANK_FEATURES) - len(STANDING_FEATURES)
+    for n, (story, _cl) in enumerate(stories):
+        keys, rows = story.rank_rows(None if p_syn is None else p_syn[n])
         ids = [m.doc.id for m in story.members]
         at = {k: n for n, k in enumerate(keys)}
         for d, cands in story.candidates.items():
@@ -251,7 +283,7 @@ def rank_matrices(stories, truth: dict[str, Truth]) -> tuple[np.ndarray, np.ndar
             for x in cands:
                 X.append(rows[at[(d, x)]])
                 y.append(int(x == s))
-    return np.array(X).reshape(-1, len(RANK_FEATURES)), np.array(y)
+    return np.array(X).reshape(-1, width), np.array(y)
 
 
 # -- evaluation -------------------------------------------------------------------------------
@@ -311,7 +343,11 @@ def train(data, output: str | Path, n_stories: int = TRAIN_STORIES, seed: int = 
     undated = {t.story for t in truth.values() if rng.random() < 0.5}
     docs = [replace(d, date=None) if truth[d.id].story in undated else d for d in docs]
     log(f"training set: {len(docs)} documents from {n_stories} stories (seed {seed})")
-    model = fit(docs, truth, config)
+    import dedupe
+
+    clusters = dedupe.cluster(docs, config)
+    log(f"clustered by dedupe: {len(clusters)} clusters (the label model learns from them)")
+    model = fit(docs, truth, config, label_clusters=clusters)
     log(f"fitted in {time.time() - t0:.1f}s; evaluating on the held-apart set")
     metrics = held_apart(model, data, config, eval_stories, eval_seed)
     model.info = {
