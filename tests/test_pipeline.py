@@ -146,7 +146,7 @@ def test_worker_processes_and_chunking_do_not_change_the_result(seeds_dir, monke
     assert any(l.scores == {"exact": 1.0} for l in two.links)
 
 
-def _reference_learned(self, candidates, docs, reps, features, rep_ids):
+def _reference_learned(self, candidates, docs, reps, rep_ids):
     """The learned verification done the straightforward way: every involved document profiled
     with Profiler.profile_reference, every candidate pair scored."""
     import numpy as np

@@ -169,11 +169,18 @@ def _pair_rows(state: dict, idx: np.ndarray):
     full = profiler.shingler.features_batch(norms) if todo else None
     for t, (k, norm) in enumerate(zip(todo, norms)):
         doc = docs[reps[k]]
-        profiles[k] = profiler.profile(doc.text, norm, full[t], doc.date)
+        # copies: a cached profile must not keep its whole group's batch alive
+        own = DocFeatures(*(np.array(v) if isinstance(v, np.ndarray) else v for v in _fields_of(full[t])))
+        profiles[k] = profiler.profile(doc.text, norm, own, doc.date)
     rows = np.empty((len(pairs), len(_feature_names())), dtype=np.float64)
     for r, (i, j) in enumerate(pairs.tolist()):
         rows[r] = pair_features(profiles[i], profiles[j])
     return idx, rows
+
+
+def _fields_of(f: DocFeatures) -> tuple:
+    """The fields of ``f`` in order, not copied (``dataclasses.astuple`` deep-copies arrays)."""
+    return tuple(getattr(f, name) for name in DocFeatures.__dataclass_fields__)
 
 
 def _pair_rows_in_worker(idx):
@@ -269,7 +276,7 @@ class Deduplicator:
                 yield _prepare(c, config, self.shingler)
 
     def _verify_learned(self, candidates: np.ndarray, docs: list[Document], reps: list[int],
-                        features: FeatureBatch, rep_ids: list[str]) -> list[Link]:
+                        rep_ids: list[str]) -> list[Link]:
         """The learned verifier on candidate pairs (indices into ``reps``/``features``) that
         passed the rare-word guard (:func:`dedupe.verifier.guard_mask`, which every link must
         pass: ``run`` evaluates it for all LSH candidates at once on the feature arrays).
@@ -289,7 +296,7 @@ class Deduplicator:
         X = np.empty((len(kept), len(_feature_names())), dtype=np.float64)
         import multiprocessing as mp
 
-        # the workers read the documents and features from the parent's memory: fork only
+        # the workers read the documents from the parent's memory: fork only
         if (workers > 1 and len(groups) > 1 and len(kept) >= PARALLEL_MIN_PAIRS
                 and "fork" in mp.get_all_start_methods()):
             _VERIFY.update(state)
@@ -380,7 +387,7 @@ class Deduplicator:
         if learned and len(candidates):
             keep = guard_mask(candidates, features, config.verify)
             verified = int(keep.sum())
-            links.extend(self._verify_learned(candidates[keep], docs, reps, features, rep_ids))
+            links.extend(self._verify_learned(candidates[keep], docs, reps, rep_ids))
         elif not learned:
             # the rule links only pairs that pass the same guard (exactly), so it verifies only those
             vc = config.verify
