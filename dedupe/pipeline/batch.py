@@ -170,17 +170,12 @@ def _pair_rows(state: dict, idx: np.ndarray):
     for t, (k, norm) in enumerate(zip(todo, norms)):
         doc = docs[reps[k]]
         # copies: a cached profile must not keep its whole group's batch alive
-        own = DocFeatures(*(np.array(v) if isinstance(v, np.ndarray) else v for v in _fields_of(full[t])))
+        own = DocFeatures(**{n: v.copy() if isinstance(v, np.ndarray) else v for n, v in vars(full[t]).items()})
         profiles[k] = profiler.profile(doc.text, norm, own, doc.date)
     rows = np.empty((len(pairs), len(_feature_names())), dtype=np.float64)
     for r, (i, j) in enumerate(pairs.tolist()):
         rows[r] = pair_features(profiles[i], profiles[j])
     return idx, rows
-
-
-def _fields_of(f: DocFeatures) -> tuple:
-    """The fields of ``f`` in order, not copied (``dataclasses.astuple`` deep-copies arrays)."""
-    return tuple(getattr(f, name) for name in DocFeatures.__dataclass_fields__)
 
 
 def _pair_rows_in_worker(idx):
@@ -277,7 +272,7 @@ class Deduplicator:
 
     def _verify_learned(self, candidates: np.ndarray, docs: list[Document], reps: list[int],
                         rep_ids: list[str]) -> list[Link]:
-        """The learned verifier on candidate pairs (indices into ``reps``/``features``) that
+        """The learned verifier on candidate pairs (indices into ``reps``) that
         passed the rare-word guard (:func:`dedupe.verifier.guard_mask`, which every link must
         pass: ``run`` evaluates it for all LSH candidates at once on the feature arrays).
 
