@@ -804,33 +804,35 @@ def guard_mask(pairs, batch, vc, rule: bool = False, block: int = 1 << 21) -> np
         return ok
     # the per-pair arithmetic runs a block of pairs at a time: on tens of millions of LSH
     # candidates, a dozen temporaries as long as the pair list would take gigabytes
-    rv, ro = batch.view("rare")
-    rl = np.diff(ro)
-    if len(rv):
-        r_vals, r_offs = _shared_values(rv, ro, (i, j))
-    for s in range(0, len(pairs), block):
-        bi, bj = i[s:s + block], j[s:s + block]
-        small = np.minimum(rl[bi], rl[bj])
-        shared = _count_shared(r_vals, r_offs, bi, bj) if len(rv) else np.zeros(len(bi), dtype=np.int64)
+    for at, small, shared in _shared_counts(batch, "rare", i, j, None, block):
         with np.errstate(divide="ignore", invalid="ignore"):
             contained = np.where(small > 0, shared / np.maximum(small, 1), 0.0)
             good = (contained >= vc.rare_threshold) & (shared >= vc.min_rare)
-        ok[s:s + block] = good if rule else good & (small > 0)
+        ok[at] = good if rule else good & (small > 0)
     rest = np.flatnonzero(~ok)
-    if len(rest):
-        sv, so = batch.view("shingles")
-        sl = np.diff(so)
-        if len(sv):
-            s_vals, s_offs = _shared_values(sv, so, (i[rest], j[rest]))
-        for s in range(0, len(rest), block):
-            br = rest[s:s + block]
-            ri, rj = i[br], j[br]
-            small_s = np.minimum(sl[ri], sl[rj])
-            shared_s = _count_shared(s_vals, s_offs, ri, rj) if len(sv) else np.zeros(len(br), dtype=np.int64)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                dup = np.where(small_s > 0, shared_s / np.maximum(small_s, 1), 0.0) >= vc.duplicate_at
-            ok[br] = dup if rule else dup & (small_s > 0)
+    for at, small, shared in _shared_counts(batch, "shingles", i, j, rest, block):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            dup = np.where(small > 0, shared / np.maximum(small, 1), 0.0) >= vc.duplicate_at
+        ok[at] = dup if rule else dup & (small > 0)
     return ok
+
+
+def _shared_counts(batch, view: str, i: np.ndarray, j: np.ndarray, which: np.ndarray | None, block: int):
+    """For the pairs ``(i, j)`` at positions ``which`` (``None``: all), a block at a time:
+    ``(positions, smaller set size, intersection size)`` in ``batch``'s ``view``."""
+    values, offsets = batch.view(view)
+    lens = np.diff(offsets)
+    n = len(i) if which is None else len(which)
+    if n == 0:
+        return
+    pruned = None
+    if len(values):
+        pruned = _shared_values(values, offsets, (i, j) if which is None else (i[which], j[which]))
+    for s in range(0, n, block):
+        at = slice(s, s + block) if which is None else which[s:s + block]
+        bi, bj = i[at], j[at]
+        shared = _count_shared(*pruned, bi, bj) if pruned is not None else np.zeros(len(bi), dtype=np.int64)
+        yield at, np.minimum(lens[bi], lens[bj]), shared
 
 
 #: Rows per call of the model when verifying many pairs (bounds the evaluation's memory).
