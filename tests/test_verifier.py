@@ -378,3 +378,29 @@ def test_trees_see_features_as_float32_like_scikit_learn():
     x[0, 0] = 0.05
     np.testing.assert_allclose(model.raw(x), [[-1.0] * C])
     assert model.contributions(np.where(np.arange(len(FEATURES)) == 0, 0.1, 0.0))[0].tolist() == [1.0] * C
+
+
+def test_paused_gc_restores_the_collector_state():
+    import gc
+
+    from dedupe.verifier import paused_gc
+
+    assert gc.isenabled()
+    with paused_gc():
+        assert not gc.isenabled()
+        with paused_gc():  # nested: the inner exit must not switch it back on
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    with pytest.raises(ValueError):
+        with paused_gc():
+            raise ValueError("boom")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with paused_gc():
+            pass
+        assert not gc.isenabled()  # was off before: stays off
+    finally:
+        gc.enable()
+
