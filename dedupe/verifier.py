@@ -479,7 +479,9 @@ def _pair_features(pa: Profile, pb: Profile, fast: bool) -> np.ndarray:
     sa, sb = set(pa.stems), set(pb.stems)
     out.extend(_set_scores(sa, sb))
     shared = sa & sb
-    dot = sum((1 + math.log(pa.stems[t])) * (1 + math.log(pb.stems[t])) * pa.idf[t] ** 2 for t in shared)
+    # fsum: exactly rounded, so the value does not depend on the set's iteration order (which
+    # changes with PYTHONHASHSEED from one process to the next)
+    dot = math.fsum((1 + math.log(pa.stems[t])) * (1 + math.log(pb.stems[t])) * pa.idf[t] ** 2 for t in shared)
     out.append(dot / (pa.tfidf_norm * pb.tfidf_norm) if pa.tfidf_norm and pb.tfidf_norm else 0.0)
     cdot = _char_dot(pa, pb, fast)
     out.append(cdot / (pa.char_norm * pb.char_norm) if pa.char_norm and pb.char_norm else 0.0)

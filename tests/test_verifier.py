@@ -404,3 +404,33 @@ def test_paused_gc_restores_the_collector_state():
     finally:
         gc.enable()
 
+
+_FEATURES_OF_SEEDS = """
+import sys
+from pathlib import Path
+from dedupe.config import Config
+from dedupe.verifier import Profiler, pair_features
+texts = [p.read_text(encoding="utf-8") for p in sorted(Path(sys.argv[1]).glob("*.txt"))]
+profiler = Profiler(Config())
+profiles = [profiler.profile(t) for t in texts]
+for i in range(len(profiles)):
+    for j in range(i + 1, len(profiles)):
+        print(pair_features(profiles[i], profiles[j]).tobytes().hex())
+"""
+
+
+def test_pair_features_do_not_depend_on_the_hash_seed(seeds_dir):
+    """String hashing (hence set iteration order) changes with PYTHONHASHSEED from one process
+    to the next; the features must not (a tree threshold sits between two floats)."""
+    import os
+    import subprocess
+    import sys
+
+    outs = []
+    for seed in ("1", "2", "3"):
+        env = dict(os.environ, PYTHONHASHSEED=seed)
+        run = subprocess.run([sys.executable, "-c", _FEATURES_OF_SEEDS, str(seeds_dir)], env=env,
+                             capture_output=True, text=True, check=True)
+        outs.append(run.stdout)
+    assert outs[0].count("\n") == 10  # the five seeds' ten pairs
+    assert outs[0] == outs[1] == outs[2]
