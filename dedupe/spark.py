@@ -370,7 +370,15 @@ def _learned_verifier(config: Config):
 
 def _verify_learned(rows: list[dict], verifier, config: Config) -> list[tuple]:
     """The learned verdicts of candidate rows (``ord``/features/text/date of both sides), each
-    document profiled once per batch, exactly as the local engine profiles it."""
+    document profiled once per batch, exactly as the local engine profiles it (with the cyclic
+    garbage collector paused, as there: :func:`dedupe.verifier.paused_gc`)."""
+    from dedupe.verifier import paused_gc
+
+    with paused_gc():
+        return _verify_learned_unpaused(rows, verifier, config)
+
+
+def _verify_learned_unpaused(rows: list[dict], verifier, config: Config) -> list[tuple]:
     from dedupe.verifier import guard_features
 
     slot: dict[int, int] = {}
