@@ -73,17 +73,33 @@ def _may_be_breadcrumb(line: str) -> bool:
 def normalize_text(text: str, config: NormalizeConfig | None = None) -> str:
     """Normalise ``text`` (see the module docstring).  Idempotent."""
     config = config or NormalizeConfig()
-    previous = None
     current = text
     for _ in range(8):  # every step only removes or folds, so this converges quickly
-        if current == previous:
-            break
         previous = current
-        current = _once(current, config)
+        current, dropped = _once(previous, config)
+        # a fixed point; or provably one, so the pass that would confirm it is skipped
+        if current == previous or (not dropped and _fixed(current, config)):
+            break
     return current
 
 
-def _once(text: str, config: NormalizeConfig) -> str:
+def _fixed(text: str, config: NormalizeConfig) -> bool:
+    """Whether :func:`_once` leaves ``text`` (the output of a pass that dropped no line) as it is,
+    checked with cheap C-level tests instead of running it: then no markup or entity is left,
+    the case folding and NFKC are already applied, and (the lines being those the pass kept, all
+    of them, and whitespace-folded) the boilerplate step sees the same lines and makes the same
+    decisions, dropping none.  ``False`` only costs the full pass."""
+    if config.strip_html and "<" in text and _TAG.search(text):
+        return False
+    if "&" in text and html.unescape(text) != text:
+        return False
+    if not text.isascii() and not unicodedata.is_normalized("NFKC", text):
+        return False
+    return text.casefold() == text and "\r" not in text and not _CONTROL.search(text)
+
+
+def _once(text: str, config: NormalizeConfig) -> tuple[str, bool]:
+    """One pass of the steps; also whether the boilerplate step dropped a line."""
     if config.strip_html and "<" in text:
         text = _TAG.sub(" ", text)
     if "&" in text:
@@ -96,9 +112,12 @@ def _once(text: str, config: NormalizeConfig) -> str:
     # " ".join(line.split()) is _SPACES.sub(" ", line).strip(): str.split, str.strip and the
     # regex's \s share one definition of whitespace (Py_UNICODE_ISSPACE); split is ~4x faster
     lines = [" ".join(line.split()) for line in text.split("\n")]
+    dropped = False
     if config.strip_boilerplate:
+        before = len(lines)
         lines = strip_boilerplate_lines(lines)
-    return _BLANKS.sub("\n\n", "\n".join(lines)).strip()
+        dropped = len(lines) < before
+    return _BLANKS.sub("\n\n", "\n".join(lines)).strip(), dropped
 
 
 def strip_boilerplate_lines(lines: list[str]) -> list[str]:
