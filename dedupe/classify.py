@@ -672,15 +672,17 @@ def verifier_probabilities(members: Sequence[DocInfo], pairs: Sequence[tuple[int
         else:
             out[(i, j)] = out[(j, i)] = tuple(float(x) for x in p)
     if todo:
-        from dedupe.verifier import Profiler, load_model, pair_features
+        from dedupe.verifier import Profiler, load_model, pair_features, paused_gc
 
         model = load_model(config.verify.model, config)
         profiler = Profiler(config)
         profiles = {}
-        for k in sorted({k for pair in todo for k in pair}):
-            m = members[k]
-            profiles[k] = profiler.profile(m.doc.text, m.norm or None, m.features, m.doc.date)
-        P = model.predict_proba(np.vstack([pair_features(profiles[i], profiles[j]) for i, j in todo]))
+        with paused_gc():  # allocation-heavy, no reference cycles (see paused_gc)
+            for k in sorted({k for pair in todo for k in pair}):
+                m = members[k]
+                profiles[k] = profiler.profile(m.doc.text, m.norm or None, m.features, m.doc.date)
+            X = np.vstack([pair_features(profiles[i], profiles[j]) for i, j in todo])
+        P = model.predict_proba(X)
         col = {c: n for n, c in enumerate(model.classes)}
         for (i, j), p in zip(todo, P):
             out[(i, j)] = out[(j, i)] = (float(p[col["duplicate"]]), float(p[col["rewrite"]]),
