@@ -46,17 +46,22 @@ probability that the candidate is itself syndicated (against the other candidate
 dates, how closely the candidate precedes the copy; with them, end-to-end source attribution on
 the held-apart set (seed 29) went from 0.922 to 0.926 with dates and from 0.864 to 0.888 without
 (and rose on seeds 30-32 too).  The rank model's training rows take the label probabilities from
-label models that did not learn from the row's story (two folds).  The trained models ship as ``dedupe/resources/syndication.json`` (format
-below); no pickle.
+label models that did not learn from the row's story (two folds).  Version 5 adds two *raw
+lineage* columns (:data:`RAW_LINEAGE_FEATURES`): the lineage comparison again on token 4-grams of
+the raw text (:func:`raw_token_grams`), which keeps the furniture, credit lines and typography
+that normalisation drops; a re-post adds them, and a copy of the re-post inherits them while a
+copy of its source does not.  The trained models ship as ``dedupe/resources/syndication.json``
+(format below); no pickle.
 
-Model file (JSON, ``"format": "dedupe-syndication-model"``, ``"version": 4``): the settings
+Model file (JSON, ``"format": "dedupe-syndication-model"``, ``"version": 5``): the settings
 fingerprint (:meth:`dedupe.config.Config.fingerprint`) and the signature settings it stands for,
 the feature names of the pair and document models, the three estimators as
 :meth:`SyndicationClassifier.to_dict` writes them (``params``, ``classes`` and either the
 standardisation and coefficients, or the trees as flat node arrays ``feature``, ``threshold``,
 ``left``, ``right``, ``value``, ``roots`` with the constant ``init``), the training command and the
-held-apart metrics.  The ``rank_features`` list names the rank model's columns: version 4 has the
-standing columns, version 3 stops after the lineage columns; both are still read, and so is
+held-apart metrics.  The ``rank_features`` list names the rank model's columns: version 5 has the
+raw lineage columns, version 4 stops after the standing columns, version 3 after the lineage
+columns; all are still read, and so is
 version 2 (a logistic rank model on the source row); version 1 had no rank model and fewer
 features.  A file of another format, version or fingerprint is refused with a one-line
 :class:`~dedupe.errors.ModelError`.
