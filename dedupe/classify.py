@@ -46,17 +46,22 @@ probability that the candidate is itself syndicated (against the other candidate
 dates, how closely the candidate precedes the copy; with them, end-to-end source attribution on
 the held-apart set (seed 29) went from 0.922 to 0.926 with dates and from 0.864 to 0.888 without
 (and rose on seeds 30-32 too).  The rank model's training rows take the label probabilities from
-label models that did not learn from the row's story (two folds).  The trained models ship as ``dedupe/resources/syndication.json`` (format
-below); no pickle.
+label models that did not learn from the row's story (two folds).  Version 5 adds two *raw
+lineage* columns (:data:`RAW_LINEAGE_FEATURES`): the lineage comparison again on token 4-grams of
+the raw text (:func:`raw_token_grams`), which keeps the furniture, credit lines and typography
+that normalisation drops; a re-post adds them, and a copy of the re-post inherits them while a
+copy of its source does not.  The trained models ship as ``dedupe/resources/syndication.json``
+(format below); no pickle.
 
-Model file (JSON, ``"format": "dedupe-syndication-model"``, ``"version": 4``): the settings
+Model file (JSON, ``"format": "dedupe-syndication-model"``, ``"version": 5``): the settings
 fingerprint (:meth:`dedupe.config.Config.fingerprint`) and the signature settings it stands for,
 the feature names of the pair and document models, the three estimators as
 :meth:`SyndicationClassifier.to_dict` writes them (``params``, ``classes`` and either the
 standardisation and coefficients, or the trees as flat node arrays ``feature``, ``threshold``,
 ``left``, ``right``, ``value``, ``roots`` with the constant ``init``), the training command and the
-held-apart metrics.  The ``rank_features`` list names the rank model's columns: version 4 has the
-standing columns, version 3 stops after the lineage columns; both are still read, and so is
+held-apart metrics.  The ``rank_features`` list names the rank model's columns: version 5 has the
+raw lineage columns, version 4 stops after the standing columns, version 3 after the lineage
+columns; all are still read, and so is
 version 2 (a logistic rank model on the source row); version 1 had no rank model and fewer
 features.  A file of another format, version or fingerprint is refused with a one-line
 :class:`~dedupe.errors.ModelError`.
@@ -86,9 +91,10 @@ from dedupe.shingle import DocFeatures, Shingler, token_hash
 from dedupe.verifier import longest_increasing, tree_leaves
 
 FORMAT = "dedupe-syndication-model"
-VERSION = 4
-#: Model file versions this dedupe reads (3 has no standing columns, 2 a logistic rank model).
-READABLE_VERSIONS = (2, 3, 4)
+VERSION = 5
+#: Model file versions this dedupe reads (4 has no raw lineage columns, 3 no standing columns, 2 a
+#: logistic rank model).
+READABLE_VERSIONS = (2, 3, 4, 5)
 MODEL_RESOURCE = "syndication.json"
 
 #: A sentence of ``d`` matches one of ``s`` when the idf-weighted Dice overlap of their stemmed
@@ -226,6 +232,7 @@ class DocInfo:
     numbers: np.ndarray = None  # sorted unique hashes of the tokens holding digits
     said_share: float = 0.0     # share of reporting verbs that are the plain "said"/"says"
     norm: str = ""              # the normalised text (for the verifier's profile)
+    raw_grams: np.ndarray = None  # sorted unique hashes of the raw text's token 4-grams (raw_token_grams)
 
 
 def analyse(doc: Document, shingler: Shingler, config: Config) -> DocInfo:
@@ -252,7 +259,31 @@ def analyse(doc: Document, shingler: Shingler, config: Config) -> DocInfo:
     verbs = _REPORTING.findall(norm)
     said = sum(v in ("said", "says") for v in verbs) / len(verbs) if verbs else 1.0
     return DocInfo(doc, feats, sentences, text_cues(doc.text), quote_share(doc.text), feats.n_tokens,
-                   parse_date(doc.date), title, terms, term_idf, numbers, said, norm)
+                   parse_date(doc.date), title, terms, term_idf, numbers, said, norm, raw_token_grams(doc.text))
+
+
+_RAW_TOKEN = re.compile(r"\w+|[^\w\s]")
+#: Length of the raw token n-grams of :func:`raw_token_grams`.
+RAW_GRAM = 4
+
+
+def raw_token_grams(text: str) -> np.ndarray:
+    """Sorted unique 32-bit hashes of the token :data:`RAW_GRAM`-grams of the *raw* text (case
+    folded; words and punctuation marks are tokens, a line break is a token too).  Normalisation
+    drops what does not tell one story from another: page furniture, credit and copyright lines,
+    typography (curly or straight quotes, dashes, "per cent" or "%").  Those are exactly what an
+    outlet adds when it re-posts a story, so they are what a copy of that re-post inherits from it
+    and a copy of its source lacks (the raw lineage columns of :data:`RAW_LINEAGE_FEATURES`)."""
+    tokens: list[str] = []
+    for line in text.casefold().split("\n"):
+        found = _RAW_TOKEN.findall(line)
+        if found:
+            tokens.extend(found)
+            tokens.append("\n")
+    if len(tokens) < RAW_GRAM:
+        return np.empty(0, dtype=np.uint32)
+    return np.unique(np.fromiter((token_hash(" ".join(tokens[i:i + RAW_GRAM]))
+                                  for i in range(len(tokens) - RAW_GRAM + 1)), dtype=np.uint32))
 
 
 _REPORTING = re.compile(r"\b(said|says|stated|states|noted|notes|added|adds|explained|explains|remarked|commented"
@@ -373,9 +404,14 @@ SOURCE_FEATURES = (
 #: it); and, when ``d`` and ``s`` are dated and ``s`` is earlier, whether ``s`` is the latest of
 #: ``d``'s candidates published before it, and log(1 + hours from ``s`` to ``d``) (0 otherwise): a
 #: re-post of a re-post follows its parent closely, the origin earlier.
+#: Then two *raw lineage* columns (version 5), ``inherit`` and ``foreign`` again on the token
+#: 4-grams of the raw text (:func:`raw_token_grams`: furniture, credit lines and typography kept,
+#: which normalisation drops): a re-post of a re-post carries the furniture, credit lines and house
+#: style its parent added to the text it copied, a copy of the origin does not.
 LINEAGE_FEATURES = ("inherit_terms", "foreign_terms", "inherit_shingles", "foreign_shingles")
 STANDING_FEATURES = ("cand_p_syndicated", "cand_p_syndicated_margin", "latest_earlier", "log_hours_after")
-RANK_FEATURES = SOURCE_FEATURES + LINEAGE_FEATURES + STANDING_FEATURES
+RAW_LINEAGE_FEATURES = ("inherit_raw", "foreign_raw")
+RANK_FEATURES = SOURCE_FEATURES + LINEAGE_FEATURES + STANDING_FEATURES + RAW_LINEAGE_FEATURES
 LINEAGE_ALTERNATIVES = 6
 
 LABEL_FEATURES = (
@@ -518,7 +554,9 @@ class StoryFeatures:
         member's probability of being syndicated ``p_syn`` (the label model's); without it the
         rows stop after the lineage columns (as a version-3 rank model reads them)."""
         keys, X = self.pair_rows()
-        lineage = np.array([self._lineage(d, s) for d, s in keys], dtype=np.float64).reshape(len(keys), 4)
+        width = len(LINEAGE_FEATURES) + len(RAW_LINEAGE_FEATURES)
+        lineage = np.array([self._lineage(d, s) for d, s in keys], dtype=np.float64).reshape(len(keys), width)
+        lineage, raw = lineage[:, :len(LINEAGE_FEATURES)], lineage[:, len(LINEAGE_FEATURES):]
         if p_syn is None:
             return keys, np.hstack([X, lineage])
         p = np.asarray(p_syn, dtype=np.float64)
@@ -532,15 +570,15 @@ class StoryFeatures:
                            if self.members[x].date is not None and self.members[x].date < when]
                 standing[n, 2] = float(sw >= max(earlier))
                 standing[n, 3] = math.log1p((when - sw).total_seconds() / 3600.0)
-        return keys, np.hstack([X, lineage, standing])
+        return keys, np.hstack([X, lineage, standing, raw])
 
-    def _lineage(self, d: int, s: int) -> tuple[float, float, float, float]:
-        """The lineage columns of :data:`RANK_FEATURES` for ``(d, s)``."""
+    def _lineage(self, d: int, s: int) -> tuple[float, ...]:
+        """The lineage and raw lineage columns of :data:`RANK_FEATURES` for ``(d, s)``."""
         cands = self.candidates[d]
         alternatives = sorted((x for x in cands if x != s),
                               key=lambda x: (-self.stats[(d, x)].terms_d_in_s, x))[:LINEAGE_ALTERNATIVES]
         if not alternatives:
-            return 1.0, 0.0, 1.0, 0.0
+            return 1.0, 0.0, 1.0, 0.0, 1.0, 0.0
         md, ms = self.members[d], self.members[s]
         d_total = float(md.term_idf.sum()) or 1.0
         s_in_d = np.isin(ms.terms, md.terms, assume_unique=True)
@@ -556,9 +594,14 @@ class StoryFeatures:
             inherit_s = (np.isin(a, sh_d, assume_unique=True).sum() + 0.5) / (len(a) + 1.0)
             b = np.setdiff1d(mx.features.shingles, sh_s, assume_unique=True)
             foreign_s = np.isin(b, sh_d, assume_unique=True).sum() / max(1, len(sh_d))
-            out.append((inherit_t, foreign_t, inherit_s, foreign_s))
+            a = np.setdiff1d(ms.raw_grams, mx.raw_grams, assume_unique=True)
+            inherit_r = (np.isin(a, md.raw_grams, assume_unique=True).sum() + 0.5) / (len(a) + 1.0)
+            b = np.setdiff1d(mx.raw_grams, ms.raw_grams, assume_unique=True)
+            foreign_r = np.isin(b, md.raw_grams, assume_unique=True).sum() / max(1, len(md.raw_grams))
+            out.append((inherit_t, foreign_t, inherit_s, foreign_s, inherit_r, foreign_r))
         v = np.asarray(out, dtype=np.float64)
-        return float(v[:, 0].min()), float(v[:, 1].max()), float(v[:, 2].min()), float(v[:, 3].max())
+        return (float(v[:, 0].min()), float(v[:, 1].max()), float(v[:, 2].min()), float(v[:, 3].max()),
+                float(v[:, 4].min()), float(v[:, 5].max()))
 
     def _pair_row(self, d: int, s: int, best_other: float) -> list[float]:
         di, si, st = self.members[d], self.members[s], self.stats[(d, s)]
@@ -936,7 +979,8 @@ class SyndicationModel:
             raise ModelError(f"{origin}: model features differ from this dedupe's", hint="retrain it")
         # version 2 had no lineage columns: its rank model reads the source row
         rank_features = tuple(data.get("rank_features", ())) if data["version"] >= 3 else SOURCE_FEATURES
-        widths = (len(SOURCE_FEATURES), len(SOURCE_FEATURES) + len(LINEAGE_FEATURES), len(RANK_FEATURES))
+        widths = (len(SOURCE_FEATURES), len(SOURCE_FEATURES) + len(LINEAGE_FEATURES),
+                  len(RANK_FEATURES) - len(RAW_LINEAGE_FEATURES), len(RANK_FEATURES))
         if rank_features != RANK_FEATURES[:len(rank_features)] or len(rank_features) not in widths:
             raise ModelError(f"{origin}: model features differ from this dedupe's", hint="retrain it")
         est = _estimator_class()
@@ -994,14 +1038,16 @@ class SyndicationModel:
         columns."""
         if self.rank_model is None:
             return self.source_scores(story)
-        # a version-2 rank model reads the source row only, a version-3 one no standing columns
+        # a version-2 rank model reads the source row only, a version-3 one no standing columns,
+        # a version-4 one no raw lineage columns
         n = self.rank_model.n_features_in_
         if n <= len(SOURCE_FEATURES):
             keys, X = story.pair_rows()
         elif n <= len(SOURCE_FEATURES) + len(LINEAGE_FEATURES):
             keys, X = story.rank_rows()
-        else:
+        else:  # a version-4 rank model stops before the raw lineage columns
             keys, X = story.rank_rows(self.label_probabilities(story) if p_syn is None else p_syn)
+            X = X[:, :n]
         if not keys:
             return {}
         z = self.rank_model.decision_function(X)

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 import dedupe
-from dedupe.classify import (CUES, LABEL_FEATURES, LINEAGE_FEATURES, RANK_FEATURES, SOURCE_FEATURES, StoryFeatures,
+from dedupe.classify import (CUES, LABEL_FEATURES, LINEAGE_FEATURES, RANK_FEATURES, RAW_LINEAGE_FEATURES,
+                             SOURCE_FEATURES, StoryFeatures,
                              SyndicationModel, analyse, ordered_alignment, parse_date, quote_share, text_cues,
                              verifier_probabilities)
 from dedupe.config import Config
@@ -101,7 +102,7 @@ def test_import_dedupe_stays_light():
 def test_shipped_model_loads_and_records_fingerprint_and_metrics():
     model = SyndicationModel.load()
     raw = json.loads((ROOT / "dedupe" / "resources" / "syndication.json").read_text())
-    assert raw["format"] == "dedupe-syndication-model" and raw["version"] == 4
+    assert raw["format"] == "dedupe-syndication-model" and raw["version"] == 5
     assert raw["rank_model"]["params"]["method"] == "trees"
     assert raw["label_model"]["params"]["method"] == "trees"
     assert raw["rank_features"] == list(RANK_FEATURES)
@@ -162,7 +163,15 @@ def test_refuses_other_settings_version_and_garbage(tmp_path):
     path.write_text(json.dumps(dict(v3, rank_features=list(RANK_FEATURES[:n3 - 1]))))
     with pytest.raises(ModelError, match="features differ"):
         SyndicationModel.load(path)
-    data["version"] = 4
+    # version 4 (no raw lineage columns: the rank model stops after the standing columns) too
+    n4 = len(RANK_FEATURES) - len(RAW_LINEAGE_FEATURES)
+    small = type(model.rank_model)(method="trees", n_estimators=5).fit(rng.random((60, n4)), np.arange(60) % 2)
+    path.write_text(json.dumps(dict(data, version=4, rank_features=list(RANK_FEATURES[:n4]),
+                                    rank_model=small.to_dict())))
+    old = SyndicationModel.load(path)
+    assert old.rank_model.n_features_in_ == n4
+    assert [v.label for v in dedupe.classify(dedupe.read_documents([str(SEEDS)]), model=old)]
+    data["version"] = 5
     del data["rank_model"]
     path.write_text(json.dumps(data))
     with pytest.raises(ModelError, match="corrupt syndication model"):
@@ -286,6 +295,20 @@ def test_lineage_columns_tell_a_parent_from_a_grandparent_and_a_sibling():
     model = SyndicationModel.load()
     rank = model.rank_scores(story)
     assert max((1, 0, 3), key=lambda s: rank[(2, s)]) == 1
+
+
+def test_raw_lineage_columns_see_the_furniture_a_repost_added():
+    """Normalisation drops a re-post's furniture and credit lines, so a verbatim re-post (d1) and its
+    source (d0) read alike; a copy of the re-post (d2) carries d1's furniture, which the raw lineage
+    columns see (d0 has nothing d1 lacks, so its inherit column stays at the uninformative 0.5)."""
+    furniture = "Share this article\n\n" + ORIGINAL + "\n\nCopyright 2011 Daily Ledger. All rights reserved."
+    story = _story([ORIGINAL, furniture, furniture])
+    _, F = story.rank_rows([0.1, 0.9, 0.9])
+    keys = story.pair_rows()[0]
+    row = {k: dict(zip(RANK_FEATURES, x)) for k, x in zip(keys, F)}
+    assert row[(2, 1)]["inherit_raw"] > 0.9 and row[(2, 1)]["foreign_raw"] == 0.0
+    assert row[(2, 0)]["inherit_raw"] == 0.5
+    assert RANK_FEATURES[-len(RAW_LINEAGE_FEATURES):] == RAW_LINEAGE_FEATURES
 
 
 def test_ordered_alignment_keeps_order():

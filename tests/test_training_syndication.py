@@ -7,7 +7,7 @@ import random
 import numpy as np
 import pytest
 
-from dedupe.classify import RANK_FEATURES, STANDING_FEATURES, SyndicationModel
+from dedupe.classify import LINEAGE_FEATURES, RANK_FEATURES, SOURCE_FEATURES, SyndicationModel
 from dedupe.config import Config
 from dedupe.training import syndication as S
 
@@ -66,7 +66,7 @@ def test_fit_rank_rows_and_round_trip(train_originals, tmp_path):
     model = S.fit(docs, truth, cfg)
     stories = S._stories(docs, truth, cfg)
     X, y = S.rank_matrices(stories, truth)
-    assert X.shape[1] == len(RANK_FEATURES) - len(STANDING_FEATURES) and len(X) == len(y)
+    assert X.shape[1] == len(SOURCE_FEATURES) + len(LINEAGE_FEATURES) and len(X) == len(y)
     Xf, yf = S.rank_matrices(stories, truth, [model.label_probabilities(story) for story, _cl in stories])
     assert Xf.shape == (len(X), len(RANK_FEATURES)) and (yf == y).all()
     np.testing.assert_array_equal(Xf[:, :X.shape[1]], X)

@@ -45,7 +45,7 @@ from pathlib import Path
 
 import numpy as np
 
-from dedupe.classify import (RANK_FEATURES, SOURCE_FEATURES, STANDING_FEATURES, SyndicationModel, _estimator_class,
+from dedupe.classify import (LINEAGE_FEATURES, RANK_FEATURES, SOURCE_FEATURES, SyndicationModel, _estimator_class,
                              classify_clusters, iter_stories)
 from dedupe.config import Config
 from dedupe.model import Cluster, Document, Member
@@ -270,7 +270,7 @@ def rank_matrices(stories, truth: dict[str, Truth], p_syn=None) -> tuple[np.ndar
     ``p_syn`` (one array per story: its members' probabilities of being syndicated) fills the
     standing columns; without it the rows stop after the lineage columns."""
     X, y = [], []
-    width = len(RANK_FEATURES) if p_syn is not None else len(RANK_FEATURES) - len(STANDING_FEATURES)
+    width = len(RANK_FEATURES) if p_syn is not None else len(SOURCE_FEATURES) + len(LINEAGE_FEATURES)
     for n, (story, _cl) in enumerate(stories):
         keys, rows = story.rank_rows(None if p_syn is None else p_syn[n])
         ids = [m.doc.id for m in story.members]
@@ -338,9 +338,11 @@ def train(data, output: str | Path, n_stories: int = TRAIN_STORIES, seed: int = 
     config = Config()
     t0 = time.time()
     docs, truth = build_set(load_originals(data, "train"), n_stories, seed)
-    # half the training stories without dates, so the model learns to work without them
+    # half the training stories without dates, so the model learns to work without them (one draw
+    # per story: until 2026-12 it was one draw per document, and a story went undated when any of
+    # its documents drew so, which left only about one story with copies in eight dated)
     rng = random.Random(seed + 1)
-    undated = {t.story for t in truth.values() if rng.random() < 0.5}
+    undated = {story for story in sorted({t.story for t in truth.values()}) if rng.random() < 0.5}
     docs = [replace(d, date=None) if truth[d.id].story in undated else d for d in docs]
     log(f"training set: {len(docs)} documents from {n_stories} stories (seed {seed})")
     import dedupe
