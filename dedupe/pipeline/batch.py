@@ -101,6 +101,8 @@ PARALLEL_MIN_PAIRS = 2_000
 GROUP_PAIRS = 512
 #: Profiles a process keeps between groups (consecutive groups share documents).
 PROFILE_CACHE = 2_048
+#: Most pair groups handed to a verification worker at once.
+TASK_GROUPS = 16
 
 _VERIFY: dict = {}
 
@@ -305,8 +307,10 @@ class Deduplicator:
             _VERIFY.update(state)
             try:
                 with mp.get_context("fork").Pool(workers) as pool:
-                    # long runs of consecutive groups per task: they share documents (the cache)
-                    chunksize = -(-len(groups) // (2 * workers))
+                    # runs of consecutive groups per task (they share documents: the cache), but
+                    # many tasks per worker: with two per worker (as before 2026-12-02) the last
+                    # one ran alone for minutes at 1,000,000 documents while the other worker idled
+                    chunksize = max(1, min(TASK_GROUPS, -(-len(groups) // (8 * workers))))
                     for idx, rows in pool.imap(_pair_rows_in_worker, groups, chunksize):
                         X[idx] = rows
             finally:
