@@ -67,6 +67,7 @@ from dedupe.model import Cluster, Document, Link, Member, Verdict
 from dedupe.normalize import normalize_text
 from dedupe.shingle import DocFeatures, Shingler
 from dedupe.signature import Signer
+from dedupe.verifier import paused_gc
 
 __all__ = [
     "PathsRun", "SparkRun", "cluster_dataframe", "cluster_paths", "connected_components", "documents_dataframe",
@@ -368,17 +369,11 @@ def _learned_verifier(config: Config):
     return _VERIFIERS[key]
 
 
+@paused_gc()
 def _verify_learned(rows: list[dict], verifier, config: Config) -> list[tuple]:
     """The learned verdicts of candidate rows (``ord``/features/text/date of both sides), each
     document profiled once per batch, exactly as the local engine profiles it (with the cyclic
     garbage collector paused, as there: :func:`dedupe.verifier.paused_gc`)."""
-    from dedupe.verifier import paused_gc
-
-    with paused_gc():
-        return _verify_learned_unpaused(rows, verifier, config)
-
-
-def _verify_learned_unpaused(rows: list[dict], verifier, config: Config) -> list[tuple]:
     from dedupe.verifier import guard_features
 
     slot: dict[int, int] = {}

@@ -30,7 +30,7 @@ from dedupe.model import Cluster, Document, Link
 from dedupe.normalize import normalize_text
 from dedupe.shingle import DocFeatures, FeatureBatch, Shingler
 from dedupe.signature import Signer
-from dedupe.verifier import guard_mask
+from dedupe.verifier import guard_mask, paused_gc
 
 Progress = Callable[[str, int, int], None]
 
@@ -151,17 +151,11 @@ def _pair_groups(pairs: np.ndarray, size: int = GROUP_PAIRS) -> list[np.ndarray]
     return groups
 
 
+@paused_gc()
 def _pair_rows(state: dict, idx: np.ndarray):
     """Feature rows (``dedupe.verifier.pair_features``) of the pairs at ``idx``; each document of
     the group is normalised and profiled once (with the cyclic garbage collector paused:
     :func:`dedupe.verifier.paused_gc`)."""
-    from dedupe.verifier import paused_gc
-
-    with paused_gc():
-        return _pair_rows_unpaused(state, idx)
-
-
-def _pair_rows_unpaused(state: dict, idx: np.ndarray):
     from dedupe.verifier import pair_features
 
     docs, reps = state["docs"], state["reps"]
