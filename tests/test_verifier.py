@@ -277,6 +277,58 @@ def test_guard_mask_equals_the_per_pair_guard(shared_data):
         assert not (linked & ~rule).any() and linked.sum() > 0
 
 
+def _synthetic_stories(seed: int, n: int = 36) -> list[str]:
+    """Texts over a made-up vocabulary (rare to the background model): stories, whole and
+    partial copies, and texts that share a few rare words or one sentence with another."""
+    rnd = random.Random(seed)
+    vocab = ["".join(rnd.choice("bcdfgklmnprstvz") + rnd.choice("aeiou") for _ in range(3)) for _ in range(300)]
+    common = "the a of to in and said was it on".split()
+
+    def sentence():
+        return " ".join(rnd.choice(vocab if rnd.random() < 0.6 else common) for _ in range(rnd.randint(6, 14))) + "."
+
+    texts: list[str] = []
+    while len(texts) < n:
+        story = [sentence() for _ in range(rnd.randint(3, 9))]
+        texts.append(" ".join(story))
+        kind = rnd.random()
+        if kind < 0.3:  # a copy with a sentence changed
+            copy = story[:]
+            copy[rnd.randrange(len(copy))] = sentence()
+            texts.append(" ".join(copy))
+        elif kind < 0.55:  # a partial copy
+            texts.append(" ".join(story[: max(1, len(story) // 2)] + [sentence()]))
+        elif kind < 0.8:  # one shared sentence in another story
+            texts.append(" ".join([sentence(), rnd.choice(story), sentence()]))
+    return texts + EDGE_TEXTS
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_guard_mask_equals_the_per_pair_guard_on_synthetic_stories(seed):
+    """guard_mask skips the merge of pairs that fail at an upper bound of their intersection;
+    it must still give the per-pair guard's booleans exactly (no corpus needed)."""
+    from dedupe.shingle import FeatureBatch
+    from dedupe.verifier import _guard, guard_mask
+
+    profiler = Profiler(Config())
+    P = [profiler.profile(t) for t in _synthetic_stories(seed)]
+    batch = FeatureBatch.from_features([p.features for p in P])
+    pairs = np.array([(i, j) for i in range(len(P)) for j in range(len(P)) if i != j], dtype=np.int64)
+    for vc in (Config().verify, Config().with_(**{"verify.rare_threshold": 0.0, "verify.min_rare": 0,
+                                                  "verify.duplicate_at": 0.0}).verify,
+               Config().with_(**{"verify.rare_threshold": 0.9, "verify.min_rare": 1,
+                                 "verify.duplicate_at": 0.5}).verify):
+        expected = np.array([_guard(P[i], P[j], vc) for i, j in pairs])
+        assert np.array_equal(guard_mask(pairs, batch, vc), expected)
+        assert np.array_equal(guard_mask(pairs, batch, vc, block=61), expected)
+        assert 0 < expected.sum()
+        # the rule's variant: the same test, with an empty side scoring containment 0
+        rule = guard_mask(pairs, batch, vc, rule=True)
+        assert not (expected & ~rule).any()
+        assert np.array_equal(guard_mask(pairs, batch, vc, rule=True, block=61), rule)
+    assert 0 < expected.sum() < len(pairs)
+
+
 @pytest.mark.parametrize("seed", [4, 5, 6])
 @pytest.mark.parametrize("step", [7, 1 << 22])
 def test_intersections_count_shared_values(seed, step):
