@@ -37,7 +37,7 @@ import numpy as np
 
 from dedupe.config import VerifyConfig
 from dedupe.model import Link
-from dedupe.shingle import DocFeatures, FeatureBatch, sorted_unique
+from dedupe.shingle import DocFeatures, FeatureBatch, prune_rows, sorted_unique
 
 
 def _overlap(a: np.ndarray, b: np.ndarray) -> int:
@@ -132,35 +132,6 @@ def _gather(values: np.ndarray, offsets: np.ndarray, docs: np.ndarray):
     return pos, lengths
 
 
-def _prune(values: np.ndarray, offsets: np.ndarray, weights: np.ndarray | None, docs: np.ndarray):
-    """One view reduced to what can be shared: the values held by at least two of ``docs`` (a
-    value held by one document only never counts in an intersection).  Usually most k-grams
-    are unique to their document, so this shrinks the verifier's work several-fold without
-    changing any count.  Returns ``(values, offsets, weights)`` over all documents."""
-    n = len(offsets) - 1
-    lengths = np.diff(offsets)
-    member = np.zeros(n, dtype=bool)
-    member[docs] = True
-    in_play = np.repeat(member, lengths)
-    pool = np.sort(values[in_play])
-    common = pool[1:][pool[1:] == pool[:-1]] if len(pool) > 1 else pool[:0]
-    del pool
-    common = sorted_unique(common)
-    keep = np.zeros(len(values), dtype=bool)
-    if len(common):
-        step = 1 << 22  # bounded temporaries on large inputs
-        for s in range(0, len(values), step):
-            part = values[s:s + step]
-            at = np.minimum(np.searchsorted(common, part), len(common) - 1)
-            keep[s:s + step] = (common[at] == part) & in_play[s:s + step]
-    del in_play
-    kept = np.zeros(len(values) + 1, dtype=np.int64)
-    np.cumsum(keep, out=kept[1:])
-    new = kept[offsets]
-    del kept
-    return values[keep], new, (weights[keep] if weights is not None else None)
-
-
 def _shared(view, i: np.ndarray, j: np.ndarray):
     """Per pair: size of the intersection of document i's and j's sets in ``view`` (a
     ``(values, offsets, weights)`` triple) and, when the view has weights, the float64 sum of
@@ -211,7 +182,7 @@ def pair_scores_batch(pairs: np.ndarray, batch: FeatureBatch, chunk_values: int 
         lengths[view] = np.diff(offsets)
         weights = batch.pair_weights if view == "pairs" else None
         if len(pairs) >= len(involved):  # pruning pays when documents are verified repeatedly
-            views[view] = _prune(values, offsets, weights, involved)
+            views[view] = prune_rows(values, offsets, (involved,), weights)
         else:
             views[view] = (values, offsets, weights)
     sizes = sum(np.diff(v[1]) for v in views.values()).astype(np.int64) + 1

@@ -431,6 +431,65 @@ def sorted_unique(x: np.ndarray) -> np.ndarray:
     return x[keep]
 
 
+def prune_rows(values: np.ndarray, offsets: np.ndarray, docs, weights: np.ndarray | None = None,
+               step: int = 1 << 24):
+    """One view (compressed rows of sorted unique unsigned 32-bit ``values``, ``offsets`` with
+    one entry per document plus one) reduced to what can be shared among the documents listed
+    in the arrays ``docs``: the values at least two of them hold.  Every other document keeps
+    none.  A value held by one document only never counts in an intersection, and usually most
+    k-grams are unique to their document, so intersecting the pruned rows is several times
+    cheaper and gives the same counts.  Returns ``(values, offsets, weights)``.
+
+    The values in play are sorted as ``value << 32 | position`` keys: one sort, no ``argsort``
+    and no search (three times faster than looking each value up among the repeated ones).  At
+    most ``step`` of them are sorted at once: when more are in play, one pass per slice of the
+    value range (bounded temporaries on a million documents; the same result for any ``step``).
+    """
+    lengths = np.diff(offsets)
+    member = np.zeros(len(lengths), dtype=bool)
+    for d in docs:
+        member[d] = True
+    in_play = np.repeat(member, lengths)
+    del member
+    keep = np.zeros(len(values), dtype=bool)
+    n_play = int(np.count_nonzero(in_play))
+    if n_play >= 2:
+        if len(values) >= 1 << 32 or values.dtype.kind != "u" or values.dtype.itemsize > 4:
+            raise ValueError("prune_rows expects fewer than 2**32 unsigned values of at most 32 bits")
+        passes = -(-n_play // max(1, step))
+        bounds = [(1 << 32) * p // passes for p in range(passes + 1)]
+        for p in range(passes):
+            sel = in_play
+            if passes > 1:  # the values in [bounds[p], bounds[p + 1])
+                sel = in_play & (values >= bounds[p])
+                if p + 1 < passes:
+                    sel &= values < bounds[p + 1]
+            at = np.flatnonzero(sel)
+            if len(at) < 2:
+                continue
+            keys = (values[at].astype(np.uint64) << _SHIFT) | at.astype(np.uint64)
+            del at
+            keys.sort()
+            v = keys >> _SHIFT
+            eq = v[1:] == v[:-1]
+            del v
+            dup = np.zeros(len(keys), dtype=bool)
+            dup[1:] = eq
+            dup[:-1] |= eq
+            del eq
+            keep[(keys[dup] & _LOW32).astype(np.int64)] = True
+            del keys, dup
+    del in_play
+    # kept values per document, without a cumulative sum over every value
+    per_doc = np.zeros(len(lengths), dtype=np.int64)
+    filled = lengths > 0  # their starts increase strictly and lie inside ``values``
+    if filled.any():
+        per_doc[filled] = np.add.reduceat(keep, offsets[:-1][filled], dtype=np.int64)
+    offs = np.zeros(len(lengths) + 1, dtype=np.int64)
+    np.cumsum(per_doc, out=offs[1:])
+    return values[keep], offs, (weights[keep] if weights is not None else None)
+
+
 def _csr(keys: np.ndarray, n_docs: int):
     """From sorted unique ``doc << 32 | value`` keys to ``(values, offsets)``."""
     docs = (keys >> _SHIFT).astype(np.int64)
