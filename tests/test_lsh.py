@@ -97,3 +97,31 @@ def test_splitting_large_inputs_by_key_bits_changes_nothing():
     whole = candidate_pairs(keys)
     assert np.array_equal(candidate_pairs(keys, block_cells=1000), whole)  # 2**5 parts
     assert np.array_equal(whole, candidate_pairs_reference(keys))
+
+
+def _unmix64(y: int) -> int:
+    """The inverse of :func:`dedupe.shingle.mix64` on one value (to build colliding keys)."""
+    from dedupe.shingle import _M2, _M3
+
+    mask = (1 << 64) - 1
+    y ^= (y >> 31) ^ (y >> 62)
+    y = (y * pow(int(_M3), -1, 1 << 64)) & mask
+    y ^= (y >> 27) ^ (y >> 54)
+    y = (y * pow(int(_M2), -1, 1 << 64)) & mask
+    y ^= (y >> 30) ^ (y >> 60)
+    return y
+
+
+def test_buckets_whose_remixed_keys_share_their_top_bits_stay_apart():
+    """candidate_pairs sorts ``top bits | document`` words when the remixed bucket keys differ in
+    their top bits, and falls back to a two-key sort when two do not: here two buckets differ
+    only in the lowest bit after the remix, and they must not merge."""
+    from dedupe.shingle import mix64
+
+    h = 0x9E3779B97F4A7C15
+    a, b = _unmix64(h), _unmix64(h ^ 1)
+    assert mix64(np.array([a, b], dtype=np.uint64)).tolist() == [h, h ^ 1]
+    keys = np.array([[a], [b], [a], [b], [7]], dtype=np.uint64)  # buckets {0, 2} and {1, 3}
+    pairs = candidate_pairs([keys])
+    assert pairs.tolist() == [[0, 2], [1, 3]]
+    assert np.array_equal(pairs, candidate_pairs_reference([keys]))

@@ -91,9 +91,7 @@ def _block_pairs(flat: np.ndarray, docs: np.ndarray, n: int) -> np.ndarray:
     flat, docs = flat[keep], docs[keep]
     if len(flat) == 0:
         return np.empty(0, dtype=np.int64)
-    order = np.lexsort((docs, flat))
-    flat, docs = flat[order], docs[order]
-    del order
+    flat, docs = _group(flat, docs, n)
     # one entry per (bucket, document)
     fresh = np.ones(len(flat), dtype=bool)
     fresh[1:] = (flat[1:] != flat[:-1]) | (docs[1:] != docs[:-1])
@@ -102,8 +100,16 @@ def _block_pairs(flat: np.ndarray, docs: np.ndarray, n: int) -> np.ndarray:
     sizes = np.diff(np.append(starts, len(flat)))
     out = []
     small = (sizes >= 2) & (sizes <= MAX_BUCKET_PAIRS)
-    for m in np.unique(sizes[small]):
-        s = starts[sizes == m]
+    # the buckets grouped by size (one sort, not a scan of every bucket per size)
+    small_at = np.flatnonzero(small)
+    by_size = small_at[np.argsort(sizes[small_at], kind="stable")]
+    size_sorted = sizes[by_size]
+    cuts = np.flatnonzero(np.diff(size_sorted)) + 1
+    for lo, hi in zip(np.concatenate(([0], cuts)), np.concatenate((cuts, [len(by_size)]))):
+        if lo == hi:
+            continue
+        m = int(size_sorted[lo])
+        s = starts[by_size[lo:hi]]
         members = docs[s[:, None] + np.arange(m)]          # (buckets, m), each row sorted
         i, j = np.triu_indices(m, 1)
         out.append((members[:, i] * np.int64(n) + members[:, j]).ravel())
@@ -119,6 +125,30 @@ def _block_pairs(flat: np.ndarray, docs: np.ndarray, n: int) -> np.ndarray:
     if not out:
         return np.empty(0, dtype=np.int64)
     return np.concatenate(out)
+
+
+def _group(flat: np.ndarray, docs: np.ndarray, n: int):
+    """``(bucket, doc)`` entries sorted by bucket, then document.  Buckets are identified by a
+    bijective remix of their key (``mix64``), so equal buckets stay equal and distinct ones
+    distinct; the order of the buckets is irrelevant to the pairs.
+
+    When no two buckets share their top ``64 - b`` bits (``b`` bits hold a document number),
+    one plain sort of ``top bits | doc`` words does the work of a two-key ``lexsort``, about six
+    times faster; that is checked on the sorted keys, and otherwise the lexsort runs."""
+    h = mix64(flat)
+    b = max(1, int(n - 1).bit_length())
+    if b <= 32:
+        shift = np.uint64(b)
+        hs = np.sort(h)
+        distinct = np.count_nonzero(hs[1:] != hs[:-1]) + 1
+        top = hs >> shift
+        if np.count_nonzero(top[1:] != top[:-1]) + 1 == distinct:
+            del hs
+            packed = ((h >> shift) << shift) | docs.astype(np.uint64)
+            packed.sort()
+            return packed >> shift, (packed & np.uint64((1 << b) - 1)).astype(np.int64)
+    order = np.lexsort((docs, h))
+    return h[order], docs[order]
 
 
 def candidate_pairs_reference(keys: list[np.ndarray]) -> np.ndarray:
