@@ -139,11 +139,15 @@ def test_worker_processes_and_chunking_do_not_change_the_result(seeds_dir, monke
     docs = docs + [Document("copy-" + d.id, d.text) for d in docs[:3]] + [Document("empty", "")]
     one = Deduplicator(workers=1).run(docs)
     monkeypatch.setattr(batch_mod, "CHUNK", 3)  # many chunks, exact copies across chunks
+    monkeypatch.setattr(batch_mod, "PARALLEL_MIN_CANDIDATES", 1)  # the guard and the rule in workers too
     two = Deduplicator(workers=2).run(docs)
     key = lambda r: ([c.ids for c in r.clusters],  # noqa: E731
                      sorted((l.a, l.b, l.similarity, l.relation) for l in r.links), r.candidates)
     assert key(one) == key(two)
     assert any(l.scores == {"exact": 1.0} for l in two.links)
+    rule = Config().with_(**{"verify.method": "rule"})
+    assert key(Deduplicator(rule, workers=2).run(docs)) == key(Deduplicator(rule, workers=1).run(docs))
+
 
 
 def _reference_learned(self, candidates, docs, reps, rep_ids):
@@ -208,6 +212,7 @@ def test_fast_verification_equals_verifying_every_candidate(shared_data, monkeyp
     monkeypatch.setattr(batch_mod, "PARALLEL_MIN_PAIRS", 1)
     monkeypatch.setattr(batch_mod, "GROUP_PAIRS", 5)
     monkeypatch.setattr(batch_mod, "PROFILE_CACHE", 6)
+    monkeypatch.setattr(batch_mod, "PARALLEL_MIN_CANDIDATES", 1)
     assert key(Deduplicator(cfg, workers=2).run(docs)) == reference
 
 

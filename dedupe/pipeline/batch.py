@@ -186,6 +186,27 @@ def _pair_rows_in_worker(idx):
     return _pair_rows(_VERIFY, idx)
 
 
+#: LSH candidates from which the guard (and the rule) run in worker processes.
+PARALLEL_MIN_CANDIDATES = 200_000
+
+_SCREEN: dict = {}
+
+
+def _screen(state: dict, lo: int, hi: int):
+    """The candidates ``lo:hi``: the rare-word guard's mask and, for the rule, their links
+    (``None`` for the learned verifier, which verifies the kept pairs later)."""
+    pairs = state["candidates"][lo:hi]
+    vc = state["config"].verify
+    rule = vc.method != "learned"
+    keep = guard_mask(pairs, state["features"], vc, rule=rule)
+    links = verify_pairs(pairs[keep], state["features"], state["rep_ids"], vc) if rule else None
+    return keep, links
+
+
+def _screen_in_worker(bounds):
+    return _screen(_SCREEN, *bounds)
+
+
 class _BatchBuilder:
     """Collects :class:`FeatureBatch` chunks; :meth:`build` concatenates them field by field,
     releasing each field's chunks as it goes (peak memory: the result plus one field)."""
@@ -315,6 +336,29 @@ class Deduplicator:
             state.clear()
         return verifier.links_from_features(kept, X, rep_ids, np.ones(len(kept), dtype=bool))
 
+    def _screen(self, candidates: np.ndarray, features: FeatureBatch, rep_ids: list[str], n_docs: int):
+        """The guard's mask over all candidates and the rule's links (none for the learned
+        verifier), in ``workers`` forked processes for many candidates (a contiguous share
+        each: the guard and the rule judge each pair on its own, so the mask and the links,
+        in candidate order, are the same)."""
+        state = {"candidates": candidates, "features": features, "rep_ids": rep_ids, "config": self.config}
+        workers = self._workers(n_docs)
+        import multiprocessing as mp
+
+        if workers > 1 and len(candidates) >= PARALLEL_MIN_CANDIDATES and "fork" in mp.get_all_start_methods():
+            cuts = [len(candidates) * w // workers for w in range(workers + 1)]
+            _SCREEN.update(state)
+            try:
+                with mp.get_context("fork").Pool(workers) as pool:
+                    parts = pool.map(_screen_in_worker, list(zip(cuts[:-1], cuts[1:])), 1)
+            finally:
+                _SCREEN.clear()
+            keep = np.concatenate([k for k, _ in parts])
+            links = [link for _, part in parts for link in (part or ())]
+            return keep, links
+        keep, links = _screen(state, 0, len(candidates))
+        return keep, links or []
+
     def _workers(self, n_docs: int) -> int:
         if self.workers is not None:
             return self.workers
@@ -384,17 +428,13 @@ class Deduplicator:
         # 4. verification on the exact sets
         rep_ids = [ids[r] for r in reps]
         self._tick("verifying", 0, len(candidates))
-        verified = 0
-        if learned and len(candidates):
-            keep = guard_mask(candidates, features, config.verify)
-            verified = int(keep.sum())
+        # the guard for every candidate; the rule links only pairs that pass the same guard
+        # (exactly), so it verifies only those, in the same pass
+        keep, rule_links = self._screen(candidates, features, rep_ids, len(docs))
+        verified = int(keep.sum())
+        if learned and verified:
             links.extend(self._verify_learned(candidates[keep], docs, reps, rep_ids))
-        elif not learned:
-            # the rule links only pairs that pass the same guard (exactly), so it verifies only those
-            vc = config.verify
-            keep = guard_mask(candidates, features, vc, rule=True)
-            verified = int(keep.sum())
-            links.extend(verify_pairs(candidates[keep], features, rep_ids, vc))
+        links.extend(rule_links)
         self._tick("verifying", len(candidates), len(candidates))
 
         # 5. clusters
