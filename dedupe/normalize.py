@@ -111,18 +111,21 @@ def _once(text: str, config: NormalizeConfig) -> tuple[str, bool]:
     text = _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
     # " ".join(line.split()) is _SPACES.sub(" ", line).strip(): str.split, str.strip and the
     # regex's \s share one definition of whitespace (Py_UNICODE_ISSPACE); split is ~4x faster
-    lines = [" ".join(line.split()) for line in text.split("\n")]
+    words = [line.split() for line in text.split("\n")]
+    lines = [" ".join(w) for w in words]
     dropped = False
     if config.strip_boilerplate:
         before = len(lines)
-        lines = strip_boilerplate_lines(lines)
+        lines = strip_boilerplate_lines(lines, [len(w) for w in words])
         dropped = len(lines) < before
     return _BLANKS.sub("\n\n", "\n".join(lines)).strip(), dropped
 
 
-def strip_boilerplate_lines(lines: list[str]) -> list[str]:
-    """Drop page furniture from already case-folded, whitespace-folded lines."""
-    counts = [len(line.split()) if line else 0 for line in lines]
+def strip_boilerplate_lines(lines: list[str], counts: list[int] | None = None) -> list[str]:
+    """Drop page furniture from already case-folded, whitespace-folded lines (``counts``: the
+    number of words of each line, when the caller has it)."""
+    if counts is None:
+        counts = [len(line.split()) if line else 0 for line in lines]
     total_words = sum(counts) or 1
     kept: list[str] = []
     seen: set[str] = set()
@@ -131,13 +134,18 @@ def strip_boilerplate_lines(lines: list[str]) -> list[str]:
         if not line:
             kept.append(line)
             continue
-        short = n_words <= 12
-        if (short and words_so_far >= total_words * 0.3 and line.startswith(_TEASER_STARTS)
-                and _TEASER_HEADING.match(line)):
+        if n_words > 12:  # only short lines can be a teaser heading or furniture
+            words_so_far += n_words
+            if line in seen:
+                continue
+            seen.add(line)
+            kept.append(line)
+            continue
+        if words_so_far >= total_words * 0.3 and line.startswith(_TEASER_STARTS) and _TEASER_HEADING.match(line):
             break  # the rest of the page is teasers for other articles
         words_so_far += n_words
-        if short and ((_may_be_boilerplate(line) and _BOILERPLATE_LINE.match(line))
-                      or (_may_be_breadcrumb(line) and _BREADCRUMB.match(line))):
+        if ((_may_be_boilerplate(line) and _BOILERPLATE_LINE.match(line))
+                or (_may_be_breadcrumb(line) and _BREADCRUMB.match(line))):
             continue
         if n_words >= 4 and line in seen:  # repeated banner lines, pull quotes printed twice
             continue
