@@ -136,12 +136,13 @@ class Signer:
         self.config = config or Config()
         self.threads = threads
 
-    def sign(self, features) -> dict[str, np.ndarray]:
+    def sign(self, features, views=SIGNED_VIEWS) -> dict[str, np.ndarray]:
         """``{view: (n, num_perm) uint32}`` for a :class:`dedupe.shingle.FeatureBatch` or a list
-        of :class:`DocFeatures`."""
+        of :class:`DocFeatures`, for each of ``views`` (set-valued views: ``shingles``, ``terms``,
+        ``rare``, ``pairs``)."""
         if hasattr(features, "view"):
             return {view: minhash_csr(*features.view(view), self.config.minhash, threads=self.threads)
-                    for view in SIGNED_VIEWS}
+                    for view in views}
         return {view: minhash_matrix([getattr(f, view) for f in features], self.config.minhash,
                                      threads=self.threads)
-                for view in SIGNED_VIEWS}
+                for view in views}

@@ -255,7 +255,7 @@ def featurize_batches(batches: Iterator, config: Config) -> Iterator:
     """``mapInPandas`` body: (ord, id, text) batches -> features, digest and LSH band keys.
 
     The same calls as :meth:`Deduplicator.run`: normalise, digest of the normalised text (``None``
-    for an empty one, which is never collapsed), features, signatures of both views, band keys.
+    for an empty one, which is never collapsed), features, signatures of the LSH views (``Config.lsh_params``), band keys.
     """
     import pandas as pd
 
@@ -269,8 +269,8 @@ def featurize_batches(batches: Iterator, config: Config) -> Iterator:
             digests.append(hashlib.blake2b(norm.encode("utf-8"), digest_size=16).digest() if norm else None)
             feats.append(shingler.features(norm))
         if feats:
-            sigs = signer.sign(feats)
-            keys = np.concatenate([band_keys(sigs[view], params[view]) for view in ("shingles", "terms")], axis=1)
+            sigs = signer.sign(feats, tuple(params))
+            keys = np.concatenate([band_keys(sigs[view], params[view]) for view in params], axis=1)
             keys = keys.view(np.int64)
         else:
             keys = np.empty((0, 0), dtype=np.int64)

@@ -230,3 +230,26 @@ def test_pair_groups_cover_every_pair_once_and_keep_small_components_whole():
         for c in ("a", "b", "c"):
             members = [p for p in g.tolist() if comp_of_pair[p] == c]
             assert members == [] or len(members) == sum(1 for v in comp_of_pair.values() if v == c)
+
+
+def test_the_rare_word_view_proposes_copies_whose_wording_and_top_terms_differ():
+    """Two texts that share only their rare words (made-up names, once each) and are otherwise
+    written with different common words, each repeated so that they, not the names, are the
+    documents' most distinctive terms: neither the 5-gram nor the terms view proposes the pair,
+    the rare-word view does (and turning it off removes it)."""
+    names = [f"Zorblat{c}x" for c in "abcdefgh"] + [f"Quennivar{c}o" for c in "abcdefgh"]
+    fill_a = ("market price company shares profit bank trade oil export growth rate bond dollar sales "
+              "industry output demand investor stock fund loss debt tax budget").split()
+    fill_b = ("government minister police court election party vote law union strike city film music "
+              "school health hospital team match player season coach army church family").split()
+
+    def text(fill):  # each name between common words: no 5-gram is shared
+        head = " ".join(f"{name} {' '.join(fill[k:k + 4])}" for k, name in enumerate(names))
+        body = " ".join(f"{w} {v}" for _ in range(20) for w, v in zip(fill, fill[1:] + fill[:1]))
+        return f"{head}. {body}."
+
+    docs = [Document("a", text(fill_a)), Document("b", text(fill_b))]
+    on = Deduplicator(Config(), workers=1).run(docs)
+    off = Deduplicator(Config().with_(rare_similarity=None), workers=1).run(docs)
+    assert (on.candidates, off.candidates) == (1, 0)
+    assert "rare" in Config().lsh_params() and "rare" not in Config().with_(rare_similarity=None).lsh_params()

@@ -5,7 +5,7 @@ Stages (each a pure function over lists, so the same code runs in a Spark partit
 1. normalise (:func:`dedupe.normalize.normalize_text`) and featurise (:class:`dedupe.shingle.Shingler`);
 2. collapse exact copies (identical normalised text) onto one representative;
 3. sign the representatives (:class:`dedupe.signature.Signer`), band the signatures and collect
-   LSH candidates from both views (:mod:`dedupe.index.lsh`);
+   LSH candidates from the views of ``Config.lsh_params`` (:mod:`dedupe.index.lsh`);
 4. verify the candidates: first the rare-word guard every link must pass, for all candidates at
    once (:func:`dedupe.verifier.guard_mask`), then, for the pairs it keeps, the learned pair
    verifier (:mod:`dedupe.verifier`, the default, ``verify.method="learned"``) or the rule on
@@ -66,7 +66,7 @@ PARALLEL_MIN_DOCS = 20_000
 def _prepare(texts: list[str], config: Config, shingler: Shingler | None = None):
     """Stages 1 and 3 for one chunk: normalised-text digests (``None`` for empty text), the
     features of every text as a :class:`dedupe.shingle.FeatureBatch`, and the LSH band keys of
-    both signature views (``{view: (n, bands) array}``; a row depends only on its document)."""
+    each LSH view of ``config.lsh_params()`` (``{view: (n, bands) array}``; a row depends only on its document)."""
     shingler = shingler or _worker_shingler(config)
     norms = [normalize_text(t, config.normalize) for t in texts]
     digests = [hashlib.blake2b(n.encode("utf-8"), digest_size=16).digest() if n else None for n in norms]
@@ -74,9 +74,9 @@ def _prepare(texts: list[str], config: Config, shingler: Shingler | None = None)
     # the run keeps no ``pairs`` view, the largest (see Shingler.features_batch)
     batch = shingler.features_batch(norms, pairs=config.verify.method != "learned")
     del norms
-    sigs = Signer(config).sign(batch)
     params = config.lsh_params()
-    keys = {view: band_keys(sigs[view], params[view]) for view in ("shingles", "terms")}
+    sigs = Signer(config).sign(batch, tuple(params))
+    keys = {view: band_keys(sigs[view], params[view]) for view in params}
     return digests, batch, keys
 
 
@@ -387,7 +387,7 @@ class Deduplicator:
         if learned:
             self.verifier  # fail early on a missing or mismatched model
         builder = _BatchBuilder()
-        keys: dict[str, list[np.ndarray]] = {"shingles": [], "terms": []}
+        keys: dict[str, list[np.ndarray]] = {view: [] for view in config.lsh_params()}
         n = 0
         for digests, batch, chunk_keys in self._prepared_chunks(docs):
             keep = []
@@ -421,7 +421,7 @@ class Deduplicator:
         candidates = np.empty((0, 2), dtype=np.int64)
         if len(reps) > 1:
             self._tick("signing", 0, len(reps))
-            candidates = candidate_pairs([np.concatenate(keys[view]) for view in ("shingles", "terms")])
+            candidates = candidate_pairs([np.concatenate(keys[view]) for view in keys])
             self._tick("signing", len(reps), len(reps))
         del keys
 
