@@ -16,6 +16,7 @@ Stages (each a pure function over lists, so the same code runs in a Spark partit
 from __future__ import annotations
 
 import hashlib
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
@@ -99,7 +100,8 @@ def _prepare_in_worker(args):
 PARALLEL_MIN_PAIRS = 2_000
 #: Pairs per group of the learned verification (a group's documents are profiled once).
 GROUP_PAIRS = 512
-#: Profiles a process keeps between groups (consecutive groups share documents).
+#: Profiles a process keeps between groups, least recently used dropped first (consecutive groups
+#: share documents).
 PROFILE_CACHE = 2_048
 #: Most pair groups handed to a verification worker at once.
 TASK_GROUPS = 16
@@ -161,13 +163,16 @@ def _pair_rows(state: dict, idx: np.ndarray):
     docs, reps = state["docs"], state["reps"]
     profiler, config = state["profiler"], state["config"]
     pairs = state["pairs"][idx]
-    profiles = state.setdefault("cache", {})
+    profiles = state.setdefault("cache", OrderedDict())
     needed = np.unique(pairs).tolist()
-    if len(profiles) + len(needed) > PROFILE_CACHE:  # keep what this group needs, drop the rest
-        keep = {k: profiles[k] for k in needed if k in profiles}
-        profiles.clear()
-        profiles.update(keep)
-    todo = [k for k in needed if k not in profiles]
+    todo = []
+    for k in needed:  # least recently used first: what this group needs goes to the end
+        if k in profiles:
+            profiles.move_to_end(k)
+        else:
+            todo.append(k)
+    while profiles and len(profiles) + len(todo) > PROFILE_CACHE and len(profiles) > len(needed) - len(todo):
+        profiles.popitem(last=False)
     norms = [normalize_text(docs[reps[k]].text, config.normalize) for k in todo]
     # the run's batch has no ``pairs`` view (see _prepare): these documents' full features, at once
     full = profiler.shingler.features_batch(norms) if todo else None
