@@ -58,7 +58,7 @@ from dedupe.config import Config
 from dedupe.errors import ModelError
 from dedupe.model import Link, ScoreRow
 from dedupe.normalize import normalize_text
-from dedupe.shingle import STOP_WORDS, DocFeatures, Shingler, prune_rows
+from dedupe.shingle import _SHIFT, STOP_WORDS, DocFeatures, Shingler, prune_rows
 
 FORMAT = "dedupe-verifier"
 VERSION = 1
@@ -742,9 +742,6 @@ def _intersections(values: np.ndarray, offsets: np.ndarray, i: np.ndarray, j: np
     return _count_shared(vals, offs, i, j, chunk_values)
 
 
-_SHIFT64 = np.uint64(32)
-
-
 def _shared_values(values: np.ndarray, offsets: np.ndarray, docs, step: int = 1 << 24):
     """``(values, offsets)`` keeping, of the documents listed in the arrays ``docs``, only the
     values at least two of them hold (as ``uint64``); every other document keeps none
@@ -773,11 +770,11 @@ def _count_shared(vals: np.ndarray, offs: np.ndarray, i: np.ndarray, j: np.ndarr
         la, lb = lens[ci], lens[cj]
         if la.any() and lb.any():
             k = np.arange(stop - start, dtype=np.uint64)
-            keys = np.concatenate(((np.repeat(k, la) << _SHIFT64) | vals[_ranges(offs[ci], la)],
-                                   (np.repeat(k, lb) << _SHIFT64) | vals[_ranges(offs[cj], lb)]))
+            keys = np.concatenate(((np.repeat(k, la) << _SHIFT) | vals[_ranges(offs[ci], la)],
+                                   (np.repeat(k, lb) << _SHIFT) | vals[_ranges(offs[cj], lb)]))
             keys.sort(kind="stable")
             both = keys[1:][keys[1:] == keys[:-1]]
-            out[start:stop] = np.bincount((both >> _SHIFT64).astype(np.int64), minlength=stop - start)
+            out[start:stop] = np.bincount((both >> _SHIFT).astype(np.int64), minlength=stop - start)
         start = stop
     return out
 
