@@ -1059,8 +1059,8 @@ class SyndicationModel:
         rank = self.rank_scores(story, p_syn)
         moved: dict[int, int] = {}
         flipped = _break_cycles(story, scores, p_syn, rank, moved)
-        out = []
-        for d, info in enumerate(story.members):
+        decided = []
+        for d in range(len(story.members)):
             cands = story.candidates[d]
             orphan = d in flipped and p_syn[d] >= ORPHAN_AT
             syndicated = p_syn[d] >= 0.5 and (d not in flipped or orphan)
@@ -1077,10 +1077,16 @@ class SyndicationModel:
                     relation = "same-source"
             elif syndicated:
                 relation = "same-source"
-            conf = float(p_syn[d] if syndicated else 1.0 - p_syn[d])
-            reasons = _reasons(story, d, syndicated, source, scores)
-            out.append(Verdict(info.doc.id, cluster_id, "syndicated" if syndicated else "original", relation,
-                               None if source is None else story.members[source].doc.id,
+            decided.append((syndicated, source, relation, float(p_syn[d] if syndicated else 1.0 - p_syn[d])))
+        copies: dict[int, list[int]] = {}
+        for d, (_, source, _, _) in enumerate(decided):
+            if source is not None:
+                copies.setdefault(source, []).append(d)
+        out = []
+        for d, (syndicated, source, relation, conf) in enumerate(decided):
+            reasons = _reasons(story, d, syndicated, source, scores, copies.get(d, []))
+            out.append(Verdict(story.members[d].doc.id, cluster_id, "syndicated" if syndicated else "original",
+                               relation, None if source is None else story.members[source].doc.id,
                                round(conf, 4), tuple(reasons)))
         return out
 
@@ -1151,7 +1157,8 @@ def _pct(x: float) -> str:
 
 
 def _reasons(story: StoryFeatures, d: int, syndicated: bool, source: int | None,
-             scores: dict[tuple[int, int], float]) -> list[str]:
+             scores: dict[tuple[int, int], float], copies: Sequence[int] = ()) -> list[str]:
+    """The verdict's reasons; ``copies``: the members whose verdict names ``d`` as their source."""
     me = story.members[d]
     cands = story.candidates[d]
     reasons: list[str] = []
@@ -1175,9 +1182,13 @@ def _reasons(story: StoryFeatures, d: int, syndicated: bool, source: int | None,
     elif syndicated:
         reasons.append("reads as copied material whose origin is not in the input")
     if not syndicated and cands:
-        targets = sorted((s for s in cands if scores.get((s, d), 0.0) >= 0.5), key=lambda s: -scores[(s, d)])
+        # the copies whose verdict names it as their source, most confident first (as the table's
+        # arrows show them; until 2026-12 this listed the members whose source-model score of it
+        # reached 0.5, which could name a copy given another source, or miss one given this one)
+        targets = sorted(copies, key=lambda s: (-scores.get((s, d), 0.0), s))
         if targets:
-            reasons.append("likely origin of " + ", ".join(story.members[s].doc.id for s in targets[:3]))
+            reasons.append("likely origin of " + ", ".join(story.members[s].doc.id for s in targets[:3])
+                           + (f" and {len(targets) - 3} more" if len(targets) > 3 else ""))
         unique = story._unique_share(d)
         reasons.append(f"{_pct(unique)} of its content is found nowhere else in the story")
         others = [story.members[s] for s in cands if story.members[s].date is not None]

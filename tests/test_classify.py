@@ -440,6 +440,33 @@ def test_seed_001_without_its_site_furniture_is_still_syndicated():
     assert got["003"].label == "original" and got["004"].label == "original"
 
 
+def test_likely_origin_reason_names_the_copies_whose_source_it_is():
+    """Each member's "likely origin of" reason names the copies whose verdict names it as their
+    source (as the table's arrows show them), at most three, and says how many more there are."""
+    paras = ORIGINAL.split("\n\n")
+    docs = [Document("a", ORIGINAL, date="2021-03-02T10:00")]
+    for k in range(len(paras)):
+        body = "\n\n".join(p for i, p in enumerate(paras) if i != k)   # each copy drops another paragraph
+        docs.append(Document(f"copy{k}", body + "\n\nThis story was first published by Example Wire.",
+                             date=f"2021-03-02T{11 + k}:00"))
+    verdicts = {v.id: v for v in dedupe.classify(docs)}
+    copies: dict[str, list[str]] = {}
+    for v in verdicts.values():
+        if v.source is not None:
+            copies.setdefault(v.source, []).append(v.id)
+    assert len(copies.get("a", [])) >= 4, {i: (v.label, v.source) for i, v in verdicts.items()}
+    for v in verdicts.values():
+        reason = [r for r in v.reasons if r.startswith("likely origin of ")]
+        if v.id not in copies:
+            assert reason == []
+            continue
+        assert len(reason) == 1, v.reasons
+        named, _, more = reason[0][len("likely origin of "):].partition(" and ")
+        named = named.split(", ")
+        assert len(named) == min(3, len(copies[v.id])) and set(named) <= set(copies[v.id])
+        assert more == ("" if len(copies[v.id]) <= 3 else f"{len(copies[v.id]) - 3} more")
+
+
 def test_no_two_documents_are_each_others_source():
     samples = ROOT / "samples"
     docs = dedupe.read_documents([str(p) for p in sorted(samples.iterdir()) if p.is_dir() and p.name != "labels"])
