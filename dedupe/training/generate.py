@@ -311,6 +311,27 @@ BOILERPLATE_BOTTOM = [
     "Tags: {section}, news, {outlet}",
     "(Editing by {outlet} desk)",
 ]
+#: Lines a publisher's own web page carries around its own story (no credit to anyone else): a
+#: masthead and date, a byline, breadcrumbs, share and follow prompts, copyright and tag lines.
+#: Real originals on the web carry them as much as re-posts do (the seeds' own write-ups have
+#: subheads, image captions and share prompts), so an original is not told from a copy by
+#: furniture alone (see :func:`publisher_page`).
+PAGE_TOP = [
+    "{outlet} | {day} {month} {year}",
+    "By {outlet} staff",
+    "Home > News > {section}",
+    "Share this article",
+    "Updated {hour}:{minute} GMT",
+]
+PAGE_BOTTOM = [
+    "Copyright {year} {outlet}. All rights reserved.",
+    "Follow us on Twitter and Facebook for more {section} news.",
+    "Related: more {section} stories from {outlet}",
+    "Read more: {section} news at a glance",
+    "Comments 0",
+    "Subscribe to our newsletter",
+    "Tags: {section}, news, {outlet}",
+]
 OUTLETS = ["Daily Ledger", "Metro Wire", "NewsNow24", "The Courier", "Global Post", "TechBeat", "City Times",
            "Market Watchers", "Herald Online", "Press Digest", "Morning Report", "Wire Desk"]
 SECTIONS = ["business", "world", "technology", "politics", "sport", "entertainment", "markets"]
@@ -398,6 +419,16 @@ def syndicated_copy(text: str, rng: random.Random) -> str:
     top = [_fill(t, rng) for t in rng.sample(BOILERPLATE_TOP, rng.randint(0, 2))]
     bottom = [_fill(t, rng) for t in rng.sample(BOILERPLATE_BOTTOM, rng.randint(0, 3))]
     return _join(top + body + bottom)
+
+
+def publisher_page(text: str, rng: random.Random) -> str:
+    """``text`` as its own publisher's web page shows it: 1-4 lines of :data:`PAGE_TOP` and
+    :data:`PAGE_BOTTOM` around it."""
+    k = rng.randint(1, 4)
+    lines = rng.sample(PAGE_TOP + PAGE_BOTTOM, k)
+    top = [_fill(t, rng) for t in lines if t in PAGE_TOP]
+    bottom = [_fill(t, rng) for t in lines if t in PAGE_BOTTOM]
+    return _join(top + [text] + bottom)
 
 
 def partial_copy(text: str, rng: random.Random) -> str:

@@ -21,7 +21,10 @@ evaluation set also uses another random seed).  For each drawn original a *story
   and half the time a free rewrite, like the seeds' machine-translated re-post), ``syndicated``
   with that write-up as its source.
 
-Reuters originals keep their wire sign-off (``Reuter``) as published.  Every document gets a date (the original's a random day in 2004-2005, a copy's 30 minutes to 3 days
+Reuters originals keep their wire sign-off (``Reuter``) as published.  Half the originals and
+write-ups are published with their own site furniture (:data:`PAGE_SHARE`,
+:func:`~dedupe.training.generate.publisher_page`: masthead, byline, breadcrumbs, share, copyright
+and tag lines), as real web originals are; their copies are made from the article text.  Every document gets a date (the original's a random day in 2004-2005, a copy's 30 minutes to 3 days
 after its source); evaluation runs once with the dates and once with every date removed.
 
 Commands::
@@ -51,8 +54,8 @@ from dedupe.config import Config
 from dedupe.model import Cluster, Document, Member
 from dedupe.shingle import Shingler
 from dedupe.training.corpora import Article, load_bbc, load_reuters
-from dedupe.training.generate import (free_rewrite, make_copy, make_same_source, paragraphs, rewrite,
-                                      rewrite_headline)
+from dedupe.training.generate import (free_rewrite, make_copy, make_same_source, paragraphs, publisher_page,
+                                      rewrite, rewrite_headline)
 
 TRAIN_SEED = 11
 EVAL_SEED = 29
@@ -88,6 +91,19 @@ def _as_published(art: Article) -> str:
     """The original's text as its publisher printed it (Reuters wire copy ends with ``Reuter``,
     which the corpus reader strips)."""
     return art.text + "\n\nReuter" if art.source == "reuters" else art.text
+
+
+#: The share of originals (and write-ups) published with their own site furniture
+#: (:func:`dedupe.training.generate.publisher_page`); their copies are made from the article text.
+PAGE_SHARE = 0.5
+
+
+def _on_page(text: str, seed: int, doc_id: str) -> str:
+    """``text`` as its publisher's page, for :data:`PAGE_SHARE` of the originals.  The draws come
+    from their own generator (seeded by the set's seed and the id), so every other draw of the set
+    is the same as without pages."""
+    rng = random.Random(f"page {seed} {doc_id}")
+    return publisher_page(text, rng) if rng.random() < PAGE_SHARE else text
 
 
 def _doc(doc_id: str, title: str, body: str, date: datetime) -> Document:
@@ -133,7 +149,7 @@ def build_set(originals: list[Article], n_stories: int, seed: int) -> tuple[list
         date0 = base + timedelta(minutes=rng.randrange(2 * 365 * 24 * 60))
         r = rng.random()
         if r < 0.30:
-            docs.append(_doc(f"{story}-o", art.title, _as_published(art), date0))
+            docs.append(_doc(f"{story}-o", art.title, _on_page(_as_published(art), seed, f"{story}-o"), date0))
             truth[docs[-1].id] = Truth("original", None, "standalone", story)
             continue
         if r < 0.42 and r >= 0.34:
@@ -148,7 +164,8 @@ def build_set(originals: list[Article], n_stories: int, seed: int) -> tuple[list
             dates = [date0, date0 + timedelta(minutes=rng.randrange(30, 24 * 60))]
             dates.append(dates[0] + timedelta(minutes=rng.randrange(30, 3 * 24 * 60)))
             for did, body, date in zip(ids, (a, b, heavy), dates):
-                docs.append(_doc(did, rewrite_headline(art.title, rng), body, date))
+                page = body if did == ids[2] else _on_page(body, seed, did)
+                docs.append(_doc(did, rewrite_headline(art.title, rng), page, date))
             truth[ids[0]] = truth[ids[1]] = Truth("original", None, "write-up", story)
             truth[ids[2]] = Truth("syndicated", ids[0], "heavy-rewrite", story)
             continue
@@ -156,14 +173,15 @@ def build_set(originals: list[Article], n_stories: int, seed: int) -> tuple[list
             a, b = make_same_source(art.text, rng)
             for k, body in enumerate((a, b)):
                 did = f"{story}-w{k}"
-                docs.append(_doc(did, rewrite_headline(art.title, rng), body,
+                docs.append(_doc(did, rewrite_headline(art.title, rng), _on_page(body, seed, did),
                                  date0 + timedelta(minutes=rng.randrange(30, 24 * 60))))
                 truth[did] = Truth("original", None, "write-up", story)
             continue
         orphan = r >= 0.92
         made = [(f"{story}-o", art.title, _as_published(art), date0)]
         if not orphan:
-            docs.append(_doc(*made[0]))
+            did, title, body, date = made[0]
+            docs.append(_doc(did, title, _on_page(body, seed, did), date))
             truth[made[0][0]] = Truth("original", None, "original", story)
         for c in range(rng.randint(1, 3)):
             parent = made[0] if len(made) == 1 or rng.random() >= 0.2 else rng.choice(made[1:])
