@@ -27,7 +27,7 @@ one press release.
 
 Model file (``dedupe/resources/verifier.json``)::
 
-    {"format": "dedupe-verifier", "version": 1, "fingerprint": "<Config.fingerprint()>",
+    {"format": "dedupe-verifier", "version": 2, "fingerprint": "<Config.fingerprint()>",
      "features": [...names...], "classes": [...], "init": [...per class...],
      "learning_rate": 0.1, "trees": {"feature": [...], "threshold": [...], "left": [...],
      "right": [...], "value": [...], "roots": [[...per class...] per stage]}, "depth": 3,
@@ -35,6 +35,10 @@ Model file (``dedupe/resources/verifier.json``)::
 
 The fingerprint is the settings hash of the shingling the features were computed with; loading a
 model under other settings raises :class:`~dedupe.errors.ModelError` (one line, with the fix).
+Version 2 (2026-12-03) computes ``align_order`` in both directions (the longer in-order run of
+matched sentences): in version 1 it followed only the first document's sentences into the
+second, so a pair's features depended on the input order.  Version 1 files are refused (their
+trees were fitted to the one-sided value).
 """
 
 from __future__ import annotations
@@ -61,7 +65,7 @@ from dedupe.normalize import normalize_text
 from dedupe.shingle import _SHIFT, STOP_WORDS, DocFeatures, Shingler, prune_rows
 
 FORMAT = "dedupe-verifier"
-VERSION = 1
+VERSION = 2
 CLASSES = ("duplicate", "rewrite", "same-source", "unrelated")
 LINKED = CLASSES[:3]
 
@@ -314,12 +318,14 @@ def _overlap(a: np.ndarray, b: np.ndarray) -> int:
 
 def _align(sa: list[frozenset], sb: list[frozenset]):
     """Best Dice similarity of each sentence of ``sa`` in ``sb`` and vice versa, and for each
-    sentence of ``sa`` the index of its best match in ``sb`` (-1 for none)."""
+    sentence of either the index of its best match in the other (-1 for none; the first of equal
+    matches)."""
     if not sa or not sb:
-        return [0.0] * len(sa), [0.0] * len(sb), [-1] * len(sa)
+        return [0.0] * len(sa), [0.0] * len(sb), [-1] * len(sa), [-1] * len(sb)
     best_a = [0.0] * len(sa)
     best_b = [0.0] * len(sb)
-    where = [-1] * len(sa)
+    where_a = [-1] * len(sa)
+    where_b = [-1] * len(sb)
     for i, x in enumerate(sa):
         lx = len(x)
         for j, y in enumerate(sb):
@@ -328,10 +334,11 @@ def _align(sa: list[frozenset], sb: list[frozenset]):
                 d = 2.0 * inter / (lx + len(y))
                 if d > best_a[i]:
                     best_a[i] = d
-                    where[i] = j
+                    where_a[i] = j
                 if d > best_b[j]:
                     best_b[j] = d
-    return best_a, best_b, where
+                    where_b[j] = i
+    return best_a, best_b, where_a, where_b
 
 
 def _frame_index(p: Profile) -> dict:
@@ -495,7 +502,7 @@ def _pair_features(pa: Profile, pb: Profile, fast: bool) -> np.ndarray:
         out.append(float(fa.pair_weights[ia].sum()) / min(wa, wb) if min(wa, wb) > 0 else 0.0)
     else:
         out.extend((0.0, 0.0, 0.0, 0.0))
-    ba, bb, where = _align(pa.sentences, pb.sentences)
+    ba, bb, where_a, where_b = _align(pa.sentences, pb.sentences)
     mn = [sum(x) / len(x) if x else 0.0 for x in (ba, bb)]
     for cut in (0.5, 0.3, 0.4):
         fr = [sum(1 for v in x if v >= cut) / len(x) if x else 0.0 for x in (ba, bb)]
@@ -503,7 +510,10 @@ def _pair_features(pa: Profile, pb: Profile, fast: bool) -> np.ndarray:
         if cut == 0.5:
             out.extend((min(mn), max(mn)))
     shorter = min(len(ba), len(bb))
-    out.append(_in_order(ba, where) / shorter if shorter else 0.0)
+    # the longer in-order run of the two directions: symmetric in pa/pb (until version 2 of the
+    # model format only pa's sentences were followed into pb, so the value, and a link's
+    # probabilities, depended on which document came first in the input)
+    out.append(max(_in_order(ba, where_a), _in_order(bb, where_b)) / shorter if shorter else 0.0)
     rj, _, rmax = _set_scores(pa.rare, pb.rare)
     out.extend((rj, rmax, math.log1p(len(pa.rare & pb.rare))))
     ej, _, emax = _set_scores(pa.entities, pb.entities)
