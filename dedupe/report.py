@@ -156,8 +156,8 @@ def story_order(verdicts) -> list[list]:
 
 
 def format_verdicts_table(verdicts, documents=None, width: int = 48) -> str:
-    """One row per document, grouped by story, original first, ``→ source`` for each copy."""
-    docs = {d.id: d for d in (documents or [])}
+    """One row per document, grouped by story, original first, ``→ source`` for each copy.
+    (``documents`` is accepted for symmetry with the other formatters; the table does not use it.)"""
     rows = []
     groups = story_order(verdicts)
     n_story = 0

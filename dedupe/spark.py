@@ -152,7 +152,6 @@ def _start_quietly(builder):
 
     if SparkContext._active_spark_context is not None or os.environ.get("DEDUPE_SPARK_STDERR"):
         return builder.getOrCreate()
-    import tempfile
 
     log = _jvm_log_path()
     sys.stderr.flush()

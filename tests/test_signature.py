@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from dedupe.config import Config, MinHashConfig
 from dedupe.normalize import normalize_text
-from dedupe.shingle import FeatureBatch, Shingler
+from dedupe.shingle import Shingler
 from dedupe.signature import (EMPTY, Signer, estimate_jaccard, minhash_csr, minhash_matrix,
                               permutations, to_minhash)
 
