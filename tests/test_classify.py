@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 import sys
 from pathlib import Path
 
@@ -470,13 +471,14 @@ def test_likely_origin_reason_names_the_copies_whose_source_it_is():
 def test_verdicts_do_not_depend_on_input_order():
     docs = dedupe.read_documents([str(SEEDS), str(ROOT / "samples" / "reuters")])
     first = {v.id: v for v in dedupe.classify(docs)}
-    rng = __import__("random").Random(5)
+    rng = random.Random(5)
     for _ in range(3):
         shuffled = list(docs)
         rng.shuffle(shuffled)
         got = dedupe.classify(shuffled)
         assert [v.id for v in got] == [d.id for d in shuffled]
         assert {v.id: v for v in got} == first
+
 
 def test_no_two_documents_are_each_others_source():
     samples = ROOT / "samples"

@@ -24,7 +24,8 @@ evaluation set also uses another random seed).  For each drawn original a *story
 Reuters originals keep their wire sign-off (``Reuter``) as published.  Half the originals and
 write-ups are published with their own site furniture (:data:`PAGE_SHARE`,
 :func:`~dedupe.training.generate.publisher_page`: masthead, byline, breadcrumbs, share, copyright
-and tag lines), as real web originals are; their copies are made from the article text.  Every document gets a date (the original's a random day in 2004-2005, a copy's 30 minutes to 3 days
+and tag lines), as real web originals are; their copies are made from the article text.  Every
+document gets a date (the original's a random day in 2004-2005, a copy's 30 minutes to 3 days
 after its source); evaluation runs once with the dates and once with every date removed.
 
 Commands::
