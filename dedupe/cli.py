@@ -94,10 +94,25 @@ def field_options(func):
                      help="Read every input as this format (default: by extension; stdin is JSONL)."),
         click.option("--on-error", type=click.Choice(["skip", "fail"]), default="skip", show_default=True,
                      help="Bad records: skip them and report at the end, or stop at the first."),
+        click.option("--exclude", multiple=True, metavar="GLOB", expose_value=False, callback=_keep_exclude,
+                     help="In a directory, skip files and folders whose name or path relative to it "
+                          "matches GLOB (repeatable), e.g. --exclude 'README*' --exclude labels."),
     ]
     for option in reversed(options):
         func = option(func)
     return func
+
+
+def _keep_exclude(ctx, param, value):
+    """--exclude is kept in the command's context (read by :func:`read_inputs`), so the commands
+    do not each take and pass it on."""
+    ctx.meta["dedupe.exclude"] = tuple(value)
+    return value
+
+
+def _exclude() -> tuple[str, ...]:
+    ctx = click.get_current_context(silent=True)
+    return ctx.meta.get("dedupe.exclude", ()) if ctx is not None else ()
 
 
 def input_options(func):
@@ -108,7 +123,8 @@ def input_options(func):
 def read_inputs(paths, id_field, text_field, title_field, date_field, source_field, input_format, on_error,
                 max_chars: int):
     reader = DocumentReader(Fields(id_field, text_field, title_field, date_field, source_field),
-                            on_error=on_error, max_chars=max_chars, input_format=input_format)
+                            on_error=on_error, max_chars=max_chars, input_format=input_format,
+                            exclude=_exclude())
     docs = list(reader.read(paths))
     return docs, reader
 
@@ -668,7 +684,7 @@ def classify_cmd(paths, id_field, text_field, title_field, date_field, source_fi
 
         run = cluster_paths(paths, Fields(id_field, text_field, title_field, date_field, source_field), config,
                             on_error=on_error, input_format=input_format, master=master, classify=True,
-                            model=model)
+                            model=model, exclude=_exclude())
         _report_spark_problems(run)
         if not run.n_docs:
             _fail("no documents to classify")
@@ -702,7 +718,7 @@ def _cluster_on_spark(paths, fields, input_format, on_error, config, out_fmt, ou
     from dedupe.spark import cluster_paths
 
     run = cluster_paths(paths, fields, config, on_error=on_error, input_format=input_format, master=master,
-                        output=output if out_fmt in ("parquet", "jsonl") else None)
+                        output=output if out_fmt in ("parquet", "jsonl") else None, exclude=_exclude())
     _report_spark_problems(run)
     if not run.n_docs:
         _fail("no documents to cluster")

@@ -5,6 +5,11 @@ Ids
     extension (``politics/042`` for ``corpus/politics/042.txt``); a file named directly gets its
     name without extension; a JSONL/CSV record's id is its id field.
 
+Directories
+    walked recursively in name order; hidden files and folders, files of other types and those
+    matching an ``exclude`` glob (by name or by path relative to the directory; ``--exclude``)
+    are skipped.
+
 Bad input
     every problem (unreadable, empty or binary file, malformed JSONL line or CSV row, missing
     field, duplicate id) becomes an :class:`~dedupe.errors.InputError` naming the file and line.
@@ -18,6 +23,7 @@ Bad input
 from __future__ import annotations
 
 import csv
+import fnmatch
 import gzip
 import html
 import io
@@ -59,7 +65,8 @@ class DocumentReader:
     """
 
     def __init__(self, fields: Fields | None = None, on_error: str = "skip",
-                 max_chars: int = 2_000_000, input_format: str | None = None, stdin: IO[bytes] | None = None):
+                 max_chars: int = 2_000_000, input_format: str | None = None, stdin: IO[bytes] | None = None,
+                 exclude: Iterable[str] = ()):
         if on_error not in ("skip", "fail"):
             raise ConfigError(f"on_error must be 'skip' or 'fail', not {on_error!r}")
         if input_format not in (None, "jsonl", "csv", "text", "html"):
@@ -69,6 +76,10 @@ class DocumentReader:
         self.max_chars = max_chars
         self.input_format = input_format
         self.stdin = stdin
+        #: glob patterns: files and folders met while walking a directory are skipped when their
+        #: name or their path relative to that directory matches one (``README*``, ``labels``,
+        #: ``drafts/*.txt``); paths named directly are always read
+        self.exclude = tuple(exclude)
         self.problems: list[InputError] = []
         self.warnings: list[str] = []
         self._seen: dict[str, str] = {}
@@ -120,13 +131,15 @@ class DocumentReader:
     def _read_dir(self, root: Path) -> Iterator[Document]:
         found = 0
         for dirpath, dirnames, filenames in os.walk(root):
-            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+            here = Path(dirpath)
+            dirnames[:] = sorted(d for d in dirnames
+                                 if not d.startswith(".") and not self._excluded(d, (here / d).relative_to(root)))
             for name in sorted(filenames):
                 if name.startswith("."):
                     continue
-                p = Path(dirpath) / name
+                p = here / name
                 kind = _kind(p)
-                if kind is None:
+                if kind is None or self._excluded(name, p.relative_to(root)):
                     continue
                 found += 1
                 rel = p.relative_to(root).as_posix()
@@ -134,7 +147,10 @@ class DocumentReader:
         if not found:
             self._problem("no documents found", str(root),
                           hint="a directory is searched recursively for .txt, .md, .html, .jsonl and "
-                               ".csv files, optionally gzip'd")
+                               ".csv files, optionally gzip'd" + (", not matching --exclude" if self.exclude else ""))
+
+    def _excluded(self, name: str, rel: Path) -> bool:
+        return any(fnmatch.fnmatch(name, pat) or fnmatch.fnmatch(rel.as_posix(), pat) for pat in self.exclude)
 
     def _read_path(self, p: Path, doc_id: str, label: str) -> Iterator[Document]:
         kind = self.input_format or _kind(p) or "text"

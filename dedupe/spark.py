@@ -936,13 +936,15 @@ def _summary(n_docs: int, stories: int, alone: int) -> str:
 
 def cluster_paths(paths, fields=None, config: Config | None = None, *, on_error: str = "skip",
                   input_format: str | None = None, master: str | None = None, output: str | None = None,
-                  partitions: int | None = None, classify: bool = False, model=None) -> PathsRun:
+                  partitions: int | None = None, classify: bool = False, model=None,
+                  exclude=()) -> PathsRun:
     """``dedupe cluster --engine spark``: read, cluster on Spark, write or collect.
 
     With ``classify=True`` (``dedupe classify --engine spark``) the classifier's verdicts are
     collected too (:attr:`PathsRun.verdicts`); ``output`` is not used then.  When no document
     could be read, the run has ``n_docs == 0`` and ``result is None``; its ``problems`` and
-    ``warnings`` say why.
+    ``warnings`` say why.  ``exclude``: glob patterns for the directories read here, as
+    :class:`dedupe.io.DocumentReader`'s (a Parquet or JSONL path that Spark reads is read whole).
 
     Parquet files/directories and JSONL files are read by Spark (:func:`read_documents`); other
     inputs (text and HTML directories, CSV, standard input) are read on the driver with
@@ -958,7 +960,8 @@ def cluster_paths(paths, fields=None, config: Config | None = None, *, on_error:
     config = config or Config()
     fields = fields or Fields()
     spark = spark_session(master, shuffle_partitions=partitions)
-    reader = DocumentReader(fields, on_error=on_error, max_chars=config.max_chars, input_format=input_format)
+    reader = DocumentReader(fields, on_error=on_error, max_chars=config.max_chars, input_format=input_format,
+                            exclude=exclude)
     local, remote = [], []
     for n, path in enumerate(paths):
         path = str(path)

@@ -148,6 +148,24 @@ def test_seeds_cluster_from_the_cli(seeds_dir):
     assert rows["004"]["size"] == 1
 
 
+def test_cluster_exclude_exact(tmp_path):
+    d = _corpus(tmp_path)
+    (d / "README.md").write_text("These files are test stories.")
+    result = run(["cluster", str(d), "-f", "csv", "--exclude", "README*", "--exclude", "c.*"])
+    assert result.exit_code == 0 and result.stderr == ""
+    assert result.stdout.splitlines() == ["id,cluster,size,similarity,closest,relation",
+                                          "a,a,2,1.0,b,duplicate", "b,a,2,1.0,a,duplicate"]
+    result = run(["classify", str(d), "-f", "jsonl", "--exclude", "README*", "--exclude", "c.*"])
+    assert result.exit_code == 0 and result.stderr == ""
+    assert sorted(json.loads(line)["id"] for line in result.stdout.splitlines()) == ["a", "b"]
+    result = run(["cluster", str(d), "-f", "csv", "--exclude", "*"])
+    assert result.exit_code == 1 and result.stdout == ""
+    assert result.stderr == (f"skipped: {d}: no documents found (a directory is searched recursively for .txt, "
+                             ".md, .html, .jsonl and .csv files, optionally gzip'd, not matching --exclude)\n"
+                             "dedupe: skipped 1 bad input(s); 0 document(s) read\n"
+                             "error: no documents to cluster\n")
+
+
 def test_python_dash_m_runs_the_cli(tmp_path):
     import subprocess
     import sys

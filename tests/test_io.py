@@ -29,6 +29,28 @@ def test_directory_is_read_recursively_with_relative_ids(tmp_path):
     assert reader.problems == [] and reader.warnings == []
 
 
+def test_exclude_skips_files_and_folders_by_name_or_relative_path(tmp_path):
+    (tmp_path / "labels").mkdir()
+    (tmp_path / "labels" / "gold.csv").write_text("id,cluster\na,1\n", encoding="utf-8")
+    (tmp_path / "wire").mkdir()
+    (tmp_path / "wire" / "keep.txt").write_text("A wire story.", encoding="utf-8")
+    (tmp_path / "wire" / "draft-1.txt").write_text("A draft.", encoding="utf-8")
+    (tmp_path / "README.md").write_text("# About these files", encoding="utf-8")
+    (tmp_path / "story.txt").write_text("A story.", encoding="utf-8")
+    docs, reader = _read([tmp_path], exclude=["README*", "labels", "wire/draft-*"])
+    assert [d.id for d in docs] == ["story", "wire/keep"]
+    assert reader.problems == []          # the label file is not read, so not reported either
+    docs, reader = _read([tmp_path])
+    assert [d.id for d in docs] == ["README", "story", "wire/draft-1", "wire/keep"]
+    assert [str(p) for p in reader.problems] == [
+        f"{tmp_path / 'labels' / 'gold.csv'}:1: CSV header has no 'text' column (columns: id, cluster) (set --text-field)"]
+    # a path named directly is read whatever the patterns say
+    docs, _ = _read([tmp_path / "README.md"], exclude=["README*"])
+    assert [d.id for d in docs] == ["README"]
+    _, reader = _read([tmp_path], exclude=["*"])
+    assert str(reader.problems[0]).startswith(f"{tmp_path}: no documents found") and "--exclude" in str(reader.problems[0])
+
+
 def test_a_file_given_directly_is_named_by_its_stem(tmp_path):
     p = tmp_path / "story.txt"
     p.write_text("Some story text.")
