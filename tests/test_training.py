@@ -2,7 +2,7 @@
 
 from collections import Counter
 
-from dedupe.training.datasets import build_pairs, in_split, load_articles, msrp_pairs
+from dedupe.training.datasets import build_pairs, in_split, load_articles, msrp_documents, msrp_pairs
 
 
 def test_splits_are_disjoint_and_cover_everything():
@@ -32,6 +32,24 @@ def test_msrp_pairs(shared_data):
     test = msrp_pairs(shared_data, "test")
     assert len(test) == 1725
     assert Counter(p.label for p in test) == {"rewrite": 1147, "unrelated": 578}
+
+
+def test_msrp_documents_join_each_paraphrase_pair_once(shared_data):
+    train = msrp_pairs(shared_data, "train")
+    docs = msrp_documents(train, 100, seed=13)
+    assert len(docs) == 100 and {(p.label, p.kind) for p in docs} == {("rewrite", "msrp-doc")}
+    firsts = {p.a: p.b for p in train if p.label == "rewrite"}
+    used = []
+    for d in docs:
+        parts = [a for a in firsts if a in d.a]
+        assert 3 <= len(parts) <= 8
+        # the second document holds the same pairs' paraphrases, in the same order
+        assert d.b == " ".join(firsts[a] for a in sorted(parts, key=d.a.index))
+        used += parts
+    assert len(used) == len(set(used))
+    assert msrp_documents(train, 100, seed=13) == docs and msrp_documents(train, 100, seed=14) != docs
+    everything = msrp_documents(train, 10**6, seed=13, k_min=4, k_max=4)
+    assert len(everything) == sum(p.label == "rewrite" for p in train) // 4
 
 
 def test_template_siblings_change_figures_and_corrections_change_one():

@@ -221,3 +221,22 @@ def _template_pairs(chosen: list[Article], short: list[Article], pool: list[Arti
 def msrp_pairs(data, split: str) -> list[Pair]:
     """MSRP sentence pairs: paraphrases as ``rewrite``, the others ``unrelated``."""
     return [Pair(a, b, "rewrite" if y == 1 else "unrelated", "msrp") for a, b, y in load_msrp(split, data)]
+
+
+def msrp_documents(pairs: list[Pair], n: int, seed: int, k_min: int = 3, k_max: int = 8) -> list[Pair]:
+    """Human sentence-by-sentence rewrites at document length: up to ``n`` ``rewrite`` pairs, each
+    joining the first sentences of ``k_min``-``k_max`` MSRP paraphrase pairs into one document and
+    their paraphrases, in the same order, into the other (each paraphrase pair used once).  MSRP's
+    non-paraphrase pairs are not used: joined, they report the same events and are no negatives."""
+    pos = [p for p in pairs if p.label == "rewrite"]
+    rng = random.Random(seed)
+    rng.shuffle(pos)
+    out, at = [], 0
+    while len(out) < n:
+        k = rng.randint(k_min, k_max)
+        group = pos[at:at + k]
+        if len(group) < k:
+            break
+        at += k
+        out.append(Pair(" ".join(p.a for p in group), " ".join(p.b for p in group), "rewrite", "msrp-doc"))
+    return out

@@ -108,7 +108,7 @@ def binary_metrics(y_true_linked: np.ndarray, y_pred_linked: np.ndarray) -> dict
 def main(argv=None) -> int:
     from sklearn.ensemble import GradientBoostingClassifier
 
-    from dedupe.training.datasets import build_pairs, msrp_pairs
+    from dedupe.training.datasets import build_pairs, msrp_documents, msrp_pairs
 
     ap = argparse.ArgumentParser(prog="python -m dedupe.training.verifier", description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", default="../shared/data", help="folder with bbc-news/, reuters21578/, msrp/")
@@ -118,6 +118,9 @@ def main(argv=None) -> int:
     ap.add_argument("--trees", type=int, default=150)
     ap.add_argument("--depth", type=int, default=3)
     ap.add_argument("--msrp-weight", type=float, default=1.0, help="sample weight of MSRP pairs")
+    ap.add_argument("--msrp-docs", type=int, default=0,
+                    help="document pairs made of 3-8 MSRP train paraphrase pairs each (human rewrites at "
+                         "document length; datasets.msrp_documents)")
     args = ap.parse_args(argv)
 
     config = Config()
@@ -125,6 +128,7 @@ def main(argv=None) -> int:
     t0 = time.perf_counter()
     docs = build_pairs(args.data, args.seed, args.articles, split="train")
     msrp = msrp_pairs(args.data, "train")
+    docs = docs + msrp_documents(msrp, args.msrp_docs, args.seed)
     Xd, yd = featurize_pairs(docs, profiler)
     Xm, ym = featurize_pairs(msrp, profiler)
     X, y = np.vstack([Xd, Xm]), np.concatenate([yd, ym])
@@ -149,7 +153,7 @@ def main(argv=None) -> int:
     metrics = {"msrp_test": m_msrp, "generated_eval_linked": m_held}
     command = ("python -m dedupe.training.verifier --data ../shared/data --output dedupe/resources/verifier.json"
                f" --seed {args.seed} --articles {args.articles} --trees {args.trees} --depth {args.depth}"
-               f" --msrp-weight {args.msrp_weight}")
+               f" --msrp-weight {args.msrp_weight}" + (f" --msrp-docs {args.msrp_docs}" if args.msrp_docs else ""))
     recipe = {
         "documents": f"dedupe.training.datasets.build_pairs(seed={args.seed}, n_articles={args.articles}, "
                      "split='train'): BBC News + Reuters-21578 articles (4/5 split by crc32(id) % 5 != 0). "
@@ -161,7 +165,9 @@ def main(argv=None) -> int:
                      "copies, and among short templated wire items), random same-topic pairs, and template siblings "
                      "(the same wording with other figures, months and names: another day's or another "
                      "company's item, dedupe.training.generate.template_sibling)",
-        "msrp": "MSRP train split: paraphrase -> rewrite, other -> unrelated",
+        "msrp": "MSRP train split: paraphrase -> rewrite, other -> unrelated"
+                + (f"; {args.msrp_docs} document pairs of 3-8 joined paraphrase pairs -> rewrite "
+                   "(dedupe.training.datasets.msrp_documents)" if args.msrp_docs else ""),
         "counts": {c: int(np.sum(y == i)) for i, c in enumerate(CLASSES)},
         "document_pairs": len(docs), "msrp_pairs": len(msrp),
     }
