@@ -8,7 +8,9 @@ every date removed, and prints:
 * original-vs-syndicated accuracy (all documents, and documents in stories that have copies);
 * source attribution accuracy: syndicated documents whose true origin is in the input and whose
   verdict names it;
-* accuracy per kind of document, and the seeds' verdicts (001 syndicated from 003; 003, 004 original).
+* accuracy per kind of document, and the seeds' verdicts (001 syndicated from 003; 003, 004 original);
+* large stories: 12 held-apart originals each re-posted 8, 15 or 30 times (generated copies),
+  with and without dates: copies called original, and originals called original.
 
 Run: ``python benchmarks/quality_syndication.py [--data ../shared/data] [--stories 400]``.
 ``benchmarks/quality.py`` can call :func:`run` and :func:`table`.
@@ -32,6 +34,37 @@ def seeds() -> dict[str, tuple[str, str | None]]:
     return {v.id[:3]: (v.label, None if v.source is None else v.source[:3]) for v in dedupe.classify(docs)}
 
 
+def large_stories(data: str | Path, seed: int, n_stories: int = 12) -> dict:
+    """One wire text re-posted many times: ``n_stories`` held-apart originals (Reuters and BBC,
+    more than 250 words), each with 8, 15 or 30 generated copies (duplicates, partial copies,
+    rewrites; dated 1-20 days after it), classified with and without dates.  Counts the copies
+    called original and the originals called original."""
+    import random
+
+    import dedupe
+    from dedupe.model import Document
+    from dedupe.training.generate import make_copy
+    from dedupe.training.syndication import load_originals
+
+    rng = random.Random(seed)
+    arts = [a for a in load_originals(data, "eval") if len(a.text.split()) > 250]
+    rng.shuffle(arts)
+    out = {"with_dates": [0, 0, 0], "without_dates": [0, 0, 0], "stories": n_stories}
+    for k, art in enumerate(arts[:n_stories]):
+        n = rng.choice([8, 15, 30])
+        docs = [Document(f"s{k}-orig", f"{art.title}\n\n{art.text}", date="2021-01-01T00:00")]
+        for i in range(n):
+            kind = rng.choice(["duplicate", "duplicate", "partial", "rewrite"])
+            docs.append(Document(f"s{k}-c{i}", make_copy(art.text, rng, kind),
+                                 date=f"2021-01-{2 + rng.randrange(20):02d}T{rng.randrange(24):02d}:00"))
+        for key, ds in (("with_dates", docs), ("without_dates", [Document(d.id, d.text) for d in docs])):
+            verdicts = dedupe.classify(ds)
+            out[key][0] += sum(v.label == "original" for v in verdicts if "-c" in v.id)
+            out[key][1] += n
+            out[key][2] += sum(v.label == "original" for v in verdicts if v.id.endswith("-orig"))
+    return out
+
+
 def run(data: str | Path = "../shared/data", stories: int | None = None, seed: int | None = None) -> dict:
     """``{"with_dates": metrics, "without_dates": metrics, "seeds": {...}, "seconds": s}``; raises
     FileNotFoundError when the shared corpora are absent."""
@@ -47,6 +80,7 @@ def run(data: str | Path = "../shared/data", stories: int | None = None, seed: i
                      stories or EVAL_STORIES, EVAL_SEED if seed is None else seed,
                      cluster=lambda docs: dedupe.cluster(docs, config))
     out["seeds"] = seeds()
+    out["large"] = large_stories(data, EVAL_SEED if seed is None else seed)
     out["seconds"] = round(time.perf_counter() - t0, 1)
     return out
 
@@ -70,6 +104,12 @@ def table(result: dict) -> str:
     out.append(tabulate([[k, f"{s[k][0]} {'<- ' + s[k][1] if s[k][1] else ''}".strip(),
                           f"{v[0]} {'<- ' + v[1] if v[1] else ''}".strip(), "yes" if s[k] == v else "NO"]
                          for k, v in expect.items()], headers=["seed", "verdict", "expected", "ok"], tablefmt="simple"))
+    if "large" in result:
+        lg = result["large"]
+        out.append(tabulate([[key.replace("_", " "), f"{lg[key][0]} of {lg[key][1]}", f"{lg[key][2]} of {lg['stories']}"]
+                             for key in ("with_dates", "without_dates")],
+                            headers=["large stories (8-30 copies of one text)", "copies called original",
+                                     "originals called original"], tablefmt="simple"))
     out.append(f"({result['seconds']} s)")
     return "\n\n".join(out) + "\n"
 

@@ -480,6 +480,28 @@ def test_verdicts_do_not_depend_on_input_order():
         assert {v.id: v for v in got} == first
 
 
+def test_near_verbatim_twins_are_not_both_original():
+    """A wire text re-posted many times without dates: one original among the near-verbatim
+    copies, every other one a copy (before this rule, the label model, judging each member on its
+    own, called a third of such copies original).  With dates, the earliest is the original."""
+    import random
+
+    from dedupe.training.generate import make_copy
+
+    rng = random.Random(4)
+    texts = [ORIGINAL] + [make_copy(ORIGINAL, rng, "duplicate") for _ in range(12)]
+    docs = [Document(f"d{k:02d}", t) for k, t in enumerate(texts)]
+    verdicts = dedupe.classify(docs)
+    originals = [v.id for v in verdicts if v.label == "original"]
+    assert len(originals) == 1, [(v.id, v.label, v.source) for v in verdicts]
+    assert all(v.source is not None for v in verdicts if v.label == "syndicated")
+    twins = [v for v in verdicts if any(r.startswith("near-verbatim copy of") for r in v.reasons)]
+    assert all(v.relation == "duplicate" and 0.5 <= v.confidence <= 1.0 for v in twins)
+    dated = [Document(d.id, d.text, date=f"2021-03-{2 + k:02d}T10:00") for k, d in enumerate(reversed(docs))]
+    verdicts = {v.id: v for v in dedupe.classify(dated)}
+    assert [i for i, v in verdicts.items() if v.label == "original"] == [dated[0].id]
+
+
 def test_no_two_documents_are_each_others_source():
     samples = ROOT / "samples"
     docs = dedupe.read_documents([str(p) for p in sorted(samples.iterdir()) if p.is_dir() and p.name != "labels"])
