@@ -484,8 +484,6 @@ def test_near_verbatim_twins_are_not_both_original():
     """A wire text re-posted many times without dates: one original among the near-verbatim
     copies, every other one a copy (before this rule, the label model, judging each member on its
     own, called a third of such copies original).  With dates, the earliest is the original."""
-    import random
-
     from dedupe.training.generate import make_copy
 
     rng = random.Random(4)
