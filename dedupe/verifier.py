@@ -549,7 +549,49 @@ def tree_leaves(X: np.ndarray, feature: np.ndarray, threshold: np.ndarray, left:
     """The leaf each row of ``X`` reaches in each tree of a forest stored as flat node arrays
     (``left < 0`` marks a leaf; a row goes left when its feature value is ``<=`` the threshold),
     as an ``(n_rows, len(roots))`` array of node indices.  ``depth`` is the deepest tree's depth.
-    Shared by :class:`VerifierModel` and :class:`dedupe.classify.SyndicationClassifier`."""
+    Shared by :class:`VerifierModel` and :class:`dedupe.classify.SyndicationClassifier`.
+
+    Many rows are walked one tree at a time over whole feature columns (a tree of depth 3 is
+    seven column comparisons), which is about 10x faster than following every row's node through
+    every tree with gathers (:func:`tree_leaves_reference`, still used for a few rows and for deep
+    trees); both return the same nodes (tests)."""
+    n = X.shape[0]
+    if n < 256 or depth > 8:
+        return tree_leaves_reference(X, feature, threshold, left, right, roots, depth)
+    XT = np.ascontiguousarray(X.T)
+    feature, threshold = feature.tolist(), threshold.tolist()
+    left, right = left.tolist(), right.tolist()
+    out = np.empty((len(roots), n), dtype=np.int64)
+    for k, root in enumerate(roots.tolist()):
+        nodes = [root]  # the nodes of this level, by position; a row's position is ``pos``
+        pos = None
+        for _ in range(depth):
+            nxt = []
+            go = None
+            for slot, node in enumerate(nodes):
+                lo = left[node]
+                if lo < 0:  # a leaf stays where it is
+                    nxt += (node, node)
+                    continue
+                nxt += (lo, right[node])
+                right_here = ~(XT[feature[node]] <= threshold[node])  # as the reference: NaN goes right
+                if pos is None:
+                    go = right_here
+                elif go is None:
+                    go = right_here & (pos == slot)
+                else:
+                    go |= right_here & (pos == slot)
+            if go is None:  # every node of this level is a leaf
+                break
+            pos = (go.astype(np.int64) if pos is None else 2 * pos + go)
+            nodes = nxt
+        out[k] = nodes[0] if pos is None else np.asarray(nodes, dtype=np.int64)[pos]
+    return out.T
+
+
+def tree_leaves_reference(X: np.ndarray, feature: np.ndarray, threshold: np.ndarray, left: np.ndarray,
+                          right: np.ndarray, roots: np.ndarray, depth: int) -> np.ndarray:
+    """:func:`tree_leaves` following every row through every tree at once with gathers."""
     node = np.broadcast_to(roots, (X.shape[0], roots.size)).copy()
     rows = np.arange(X.shape[0])[:, None]
     for _ in range(depth):

@@ -137,6 +137,30 @@ def test_save_load_round_trip_reproduces_scikit_learn(tmp_path):
     assert path.read_text().startswith("{")  # JSON, not pickle
 
 
+def test_tree_leaves_by_columns_equal_the_row_walk():
+    """The column-wise walk (many rows) reaches the same node as following each row, on the
+    shipped forest (with ties at thresholds and a NaN) and on trees with leaves at every depth."""
+    from dedupe.verifier import tree_leaves, tree_leaves_reference
+
+    model = load_model()
+    rng = np.random.default_rng(1)
+    X = rng.random((1000, len(FEATURES))) * rng.choice([1, 5, 100], size=len(FEATURES))
+    X[:, :10] = model.threshold[model.left >= 0][:10]  # values exactly at thresholds go left
+    X[3, 4] = np.nan
+    args = (model.feature, model.threshold, model.left, model.right, model.roots.ravel(), model.depth)
+    assert np.array_equal(tree_leaves(X, *args), tree_leaves_reference(X, *args))
+    # tree 0: a single leaf; tree 1: root -> (leaf, node -> (node -> (leaf, leaf), leaf)), depth 3
+    feature = np.array([-1, 0, -1, 1, 2, -1, -1, -1])
+    threshold = np.array([0.0, 0.5, 0.0, 0.3, 0.7, 0.0, 0.0, 0.0])
+    left = np.array([-1, 2, -1, 4, 5, -1, -1, -1])
+    right = np.array([-1, 3, -1, 7, 6, -1, -1, -1])
+    X = np.random.default_rng(2).random((2000, 3))
+    for roots in (np.array([0, 1]), np.array([1, 0, 1]), np.array([0])):
+        got = tree_leaves(X, feature, threshold, left, right, roots, 3)
+        assert np.array_equal(got, tree_leaves_reference(X, feature, threshold, left, right, roots, 3))
+        assert set(np.unique(got)) <= {0, 2, 5, 6, 7}  # leaves only
+
+
 def test_refuses_a_model_made_with_other_settings(tmp_path):
     spec, _, _ = _tiny_model(Config().with_(**{"shingle.word_ngram": 4}))
     path = tmp_path / "m.json"
