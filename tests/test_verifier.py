@@ -161,6 +161,24 @@ def test_tree_leaves_by_columns_equal_the_row_walk():
         assert set(np.unique(got)) <= {0, 2, 5, 6, 7}  # leaves only
 
 
+def test_a_bag_of_models_exports_as_the_mean_of_their_scores():
+    from sklearn.ensemble import GradientBoostingClassifier
+
+    from dedupe.training.verifier import Bag, calibrate_init, export
+
+    rng = np.random.RandomState(0)
+    X = rng.rand(300, len(FEATURES))
+    y = (X[:, 0] * 4).astype(int).clip(0, 3)
+    fitted = [GradientBoostingClassifier(n_estimators=6, max_depth=2, subsample=0.8, random_state=k).fit(X, y)
+              for k in range(3)]
+    bag = Bag(fitted)
+    np.testing.assert_allclose(bag.decision_function(X), np.mean([m.decision_function(X) for m in fitted], axis=0))
+    spec = calibrate_init(export(bag, Config(), {"command": "test"}), bag, X)  # raises if they disagree
+    model = VerifierModel(spec)
+    assert len(model.roots) == 18 and model.learning_rate == pytest.approx(0.1 / 3)
+    np.testing.assert_allclose(model.predict_proba(X), bag.predict_proba(X), atol=1e-9)
+
+
 def test_refuses_a_model_made_with_other_settings(tmp_path):
     spec, _, _ = _tiny_model(Config().with_(**{"shingle.word_ngram": 4}))
     path = tmp_path / "m.json"

@@ -8,7 +8,10 @@ Data recipe (see :mod:`dedupe.training.datasets`): generated document pairs from
 Reuters-21578 training articles (seed ``--seed``), plus MSRP's training sentence pairs.  Model:
 scikit-learn ``GradientBoostingClassifier`` (multinomial deviance, depth-3 trees), exported to
 flat JSON arrays that :class:`dedupe.verifier.VerifierModel` evaluates in numpy; the export is
-checked against scikit-learn's own probabilities before it is written.  Metrics on MSRP's test
+checked against scikit-learn's own probabilities before it is written.  ``--bag K`` fits ``K``
+such models with random states ``seed`` ... ``seed + K - 1`` and ships the mean of their raw
+scores: one fitted model's held-out figures move with its random state (the README lists by
+how much), a bag's much less.  Metrics on MSRP's test
 split and on a held-out generated set (other articles, other seed) are recorded in the file and
 in ``verifier.md`` beside it.
 """
@@ -44,8 +47,28 @@ def featurize_pairs(pairs, profiler: Profiler) -> tuple[np.ndarray, np.ndarray]:
     return X, y
 
 
+class Bag:
+    """``K`` fitted GradientBoostingClassifiers (same data, other ``random_state``) as one model
+    whose raw score is the mean of theirs: exported as one forest of all their trees at the
+    learning rate divided by ``K`` (so :class:`VerifierModel` reads it unchanged)."""
+
+    def __init__(self, models):
+        self.models = list(models)
+        self.learning_rate = self.models[0].learning_rate / len(self.models)
+        self.estimators_ = np.vstack([m.estimators_ for m in self.models])
+        self.feature_importances_ = np.mean([m.feature_importances_ for m in self.models], axis=0)
+
+    def decision_function(self, X):
+        return np.mean([m.decision_function(X) for m in self.models], axis=0)
+
+    def predict_proba(self, X):
+        raw = self.decision_function(X)
+        e = np.exp(raw - raw.max(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True)
+
+
 def export(gb, config: Config, training: dict) -> dict:
-    """The JSON spec of a fitted GradientBoostingClassifier (multi-class)."""
+    """The JSON spec of a fitted GradientBoostingClassifier (multi-class) or :class:`Bag`."""
     est = gb.estimators_  # (stages, classes) of DecisionTreeRegressor
     n_classes = est.shape[1]
     if n_classes != len(CLASSES):
@@ -118,6 +141,9 @@ def main(argv=None) -> int:
     ap.add_argument("--trees", type=int, default=150)
     ap.add_argument("--depth", type=int, default=3)
     ap.add_argument("--msrp-weight", type=float, default=1.0, help="sample weight of MSRP pairs")
+    ap.add_argument("--bag", type=int, default=1,
+                    help="models fitted with random_state seed, seed+1, ... whose raw scores are averaged "
+                         "(one model's figures move with its random_state; see the README)")
     ap.add_argument("--msrp-docs", type=int, default=0,
                     help="document pairs made of 3-8 MSRP train paraphrase pairs each (human rewrites at "
                          "document length; datasets.msrp_documents)")
@@ -135,9 +161,10 @@ def main(argv=None) -> int:
     w = np.concatenate([np.ones(len(yd)), np.full(len(ym), args.msrp_weight)])
     print(f"features: {len(docs)} document pairs, {len(msrp)} MSRP pairs in {time.perf_counter() - t0:.0f}s",
           file=sys.stderr)
-    gb = GradientBoostingClassifier(n_estimators=args.trees, max_depth=args.depth, learning_rate=0.1,
-                                    subsample=0.8, random_state=args.seed)
-    gb.fit(X, y, sample_weight=w)
+    fitted = [GradientBoostingClassifier(n_estimators=args.trees, max_depth=args.depth, learning_rate=0.1,
+                                         subsample=0.8, random_state=args.seed + k).fit(X, y, sample_weight=w)
+              for k in range(args.bag)]
+    gb = fitted[0] if args.bag == 1 else Bag(fitted)
     print(f"trained in {time.perf_counter() - t0:.0f}s", file=sys.stderr)
 
     # held-out metrics
@@ -153,7 +180,8 @@ def main(argv=None) -> int:
     metrics = {"msrp_test": m_msrp, "generated_eval_linked": m_held}
     command = ("python -m dedupe.training.verifier --data ../shared/data --output dedupe/resources/verifier.json"
                f" --seed {args.seed} --articles {args.articles} --trees {args.trees} --depth {args.depth}"
-               f" --msrp-weight {args.msrp_weight}" + (f" --msrp-docs {args.msrp_docs}" if args.msrp_docs else ""))
+               f" --msrp-weight {args.msrp_weight}" + (f" --msrp-docs {args.msrp_docs}" if args.msrp_docs else "")
+               + (f" --bag {args.bag}" if args.bag > 1 else ""))
     recipe = {
         "documents": f"dedupe.training.datasets.build_pairs(seed={args.seed}, n_articles={args.articles}, "
                      "split='train'): BBC News + Reuters-21578 articles (4/5 split by crc32(id) % 5 != 0). "
@@ -173,6 +201,9 @@ def main(argv=None) -> int:
     }
     model = {"estimator": "sklearn.ensemble.GradientBoostingClassifier", "n_estimators": args.trees,
              "max_depth": args.depth, "learning_rate": 0.1, "subsample": 0.8}
+    if args.bag > 1:
+        model.update(bag=args.bag, random_states=[args.seed + k for k in range(args.bag)],
+                     combined="mean of the raw scores (one forest, learning rate / bag)")
     importances = sorted(zip(FEATURES, gb.feature_importances_), key=lambda t: -t[1])[:12]
     training = {"command": command, "recipe": recipe, "model": model, "metrics": metrics,
                 "top_features": [[n, round(float(v), 4)] for n, v in importances]}
