@@ -578,7 +578,83 @@ class StoryFeatures:
         return keys, np.hstack([X, lineage, standing, raw])
 
     def _lineage(self, d: int, s: int) -> tuple[float, ...]:
-        """The lineage and raw lineage columns of :data:`RANK_FEATURES` for ``(d, s)``."""
+        """The lineage and raw lineage columns of :data:`RANK_FEATURES` for ``(d, s)``.
+
+        The same values as :meth:`_lineage_reference` (tests), from a per-story index: each
+        member's shingles and raw 4-grams as Python sets (the columns only count shared values,
+        ``|S - X & D| = |S & D| - |S & D & X|``, with the pairwise intersection sizes cached) and
+        its content words as a row of a story-wide membership table (the idf sums take the same
+        elements in the same order as the reference, so the floats are the same).  A story of
+        301 near-copies: 2.7x faster; stories whose table would be large use the reference."""
+        index = self._lineage_index()
+        if index is None:
+            return self._lineage_reference(d, s)
+        member, tidx, sh, raw, inter, ranked = index
+        order = ranked.get(d)
+        if order is None:  # d's candidates by the reference's key (it does not depend on s)
+            order = ranked[d] = sorted(self.candidates[d], key=lambda x: (-self.stats[(d, x)].terms_d_in_s, x))
+        alternatives = [x for x in order[:LINEAGE_ALTERNATIVES + 1] if x != s][:LINEAGE_ALTERNATIVES]
+        if not alternatives:
+            return 1.0, 0.0, 1.0, 0.0, 1.0, 0.0
+        md, ms = self.members[d], self.members[s]
+        d_total = float(md.term_idf.sum()) or 1.0
+        s_in_d = member[d][tidx[s]]
+        sd_sh, sd_raw = sh[s] & sh[d], raw[s] & raw[d]
+        n_sd_sh, n_sd_raw = len(sd_sh), len(sd_raw)
+        n_d_sh, n_d_raw = max(1, len(sh[d])), max(1, len(raw[d]))
+        out = []
+        for x in alternatives:
+            mx = self.members[x]
+            only_s = ~member[x][tidx[s]]
+            inherit_t = (ms.term_idf[only_s & s_in_d].sum() + 0.5) / (ms.term_idf[only_s].sum() + 1.0)
+            only_x = ~member[s][tidx[x]]
+            foreign_t = mx.term_idf[only_x & member[d][tidx[x]]].sum() / d_total
+            n_sdx = len(sd_sh & sh[x])
+            inherit_s = (np.int64(n_sd_sh - n_sdx) + 0.5) / ((len(sh[s]) - inter(sh, "sh", s, x)) + 1.0)
+            foreign_s = np.int64(inter(sh, "sh", x, d) - n_sdx) / n_d_sh
+            n_sdx = len(sd_raw & raw[x])
+            inherit_r = (np.int64(n_sd_raw - n_sdx) + 0.5) / ((len(raw[s]) - inter(raw, "raw", s, x)) + 1.0)
+            foreign_r = np.int64(inter(raw, "raw", x, d) - n_sdx) / n_d_raw
+            out.append((inherit_t, foreign_t, inherit_s, foreign_s, inherit_r, foreign_r))
+        v = np.asarray(out, dtype=np.float64)
+        return (float(v[:, 0].min()), float(v[:, 1].max()), float(v[:, 2].min()), float(v[:, 3].max()),
+                float(v[:, 4].min()), float(v[:, 5].max()))
+
+    #: Largest members x content-words table of :meth:`_lineage`'s index (booleans).
+    LINEAGE_TABLE_MAX = 50_000_000
+
+    def _lineage_index(self):
+        """``(member, tidx, shingles, raw, inter, ranked)`` for :meth:`_lineage` (built once per story), or
+        ``None`` when the membership table would exceed :attr:`LINEAGE_TABLE_MAX`."""
+        index = self.__dict__.get("_lineage_idx", False)
+        if index is not False:
+            return index
+        members = self.members
+        vocab = np.unique(np.concatenate([m.terms for m in members])) if members else np.empty(0, np.uint32)
+        if len(members) * max(1, len(vocab)) > self.LINEAGE_TABLE_MAX:
+            index = None
+        else:
+            tidx = [np.searchsorted(vocab, m.terms) for m in members]
+            member = np.zeros((len(members), len(vocab)), dtype=bool)
+            for k, ix in enumerate(tidx):
+                member[k, ix] = True
+            sh = [set(m.features.shingles.tolist()) for m in members]
+            raw = [set(m.raw_grams.tolist()) for m in members]
+            sizes: dict = {}
+
+            def inter(sets, kind, a, b):
+                key = (kind, a, b) if a < b else (kind, b, a)
+                n = sizes.get(key)
+                if n is None:
+                    n = sizes[key] = len(sets[a] & sets[b])
+                return n
+
+            index = (member, tidx, sh, raw, inter, {})
+        self.__dict__["_lineage_idx"] = index
+        return index
+
+    def _lineage_reference(self, d: int, s: int) -> tuple[float, ...]:
+        """:meth:`_lineage` with numpy set operations per alternative (the specification)."""
         cands = self.candidates[d]
         alternatives = sorted((x for x in cands if x != s),
                               key=lambda x: (-self.stats[(d, x)].terms_d_in_s, x))[:LINEAGE_ALTERNATIVES]

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import dedupe
-from dedupe.classify import (CUES, LABEL_FEATURES, LINEAGE_FEATURES, RANK_FEATURES, RAW_LINEAGE_FEATURES,
+from dedupe.classify import (CUES, LABEL_FEATURES, LINEAGE_ALTERNATIVES, LINEAGE_FEATURES, RANK_FEATURES, RAW_LINEAGE_FEATURES,
                              SOURCE_FEATURES, StoryFeatures,
                              SyndicationModel, analyse, ordered_alignment, parse_date, quote_share, text_cues,
                              verifier_probabilities)
@@ -296,6 +296,29 @@ def test_lineage_columns_tell_a_parent_from_a_grandparent_and_a_sibling():
     model = SyndicationModel.load()
     rank = model.rank_scores(story)
     assert max((1, 0, 3), key=lambda s: rank[(2, s)]) == 1
+
+
+@pytest.mark.parametrize("table_max", [None, 0])  # 0: the index is refused, the reference is used
+def test_lineage_columns_from_the_story_index_equal_the_reference(table_max):
+    """The set-and-table version of the lineage columns gives the same floats as the numpy set
+    operations, on a story with more alternatives than are compared (copies, partial copies,
+    rewrites, additions)."""
+    from dedupe.training.generate import make_copy
+
+    rng = random.Random(5)
+    extra = ("Analysts in Frankfurt said the decision would weigh on the sector for months, "
+             "and several brokers cut their targets for the group's shares on Friday.")
+    texts = [ORIGINAL, ORIGINAL + "\n\n" + extra]
+    for kind in ("duplicate", "duplicate", "partial", "rewrite", "duplicate", "partial", "rewrite", "duplicate"):
+        texts.append(make_copy(texts[rng.randrange(len(texts))], rng, kind))
+    story = _story(texts)
+    if table_max is not None:
+        story.LINEAGE_TABLE_MAX = table_max
+    keys = story.pair_rows()[0]
+    assert len(story.candidates[0]) > LINEAGE_ALTERNATIVES + 1
+    got = [story._lineage(d, s) for d, s in keys]
+    assert got == [story._lineage_reference(d, s) for d, s in keys]
+    assert (story._lineage_index() is None) == (table_max == 0)
 
 
 def test_raw_lineage_columns_see_the_furniture_a_repost_added():
