@@ -352,7 +352,8 @@ def evaluate_cmd(labels_path, paths, id_field, text_field, title_field, date_fie
 # Pre-ingest filter: `dedupe filter` and `dedupe index add|query|remove|stats|compact` (issue 5)
 # ---------------------------------------------------------------------------------------------
 
-INDEX_URL_HELP = "Index URL: memory://, sqlite:///path/to/index.db (default backend) or redis://host:port/db."
+INDEX_URL_HELP = ("Index URL: memory://, sqlite:///path/to/index.db (default backend; a plain file path "
+                  "means the same) or redis://host:port/db.")
 
 
 def _filter_config(threshold):

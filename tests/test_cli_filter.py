@@ -97,9 +97,23 @@ def test_filter_usage_errors(db, tmp_path):
     r = run(["filter", "--index", "ftp://x"], b"")
     assert r.exit_code == 1
     assert r.stderr == ("error: unknown index URL 'ftp://x' "
-                        "(use memory://, sqlite:///path/to/index.db or redis://host:port/db)\n")
+                        "(use memory://, sqlite:///path/to/index.db (or a plain file path) or redis://host:port/db)\n")
     r = run(["filter", "--index", db, "--window", "soon"], b"")
     assert r.exit_code == 1 and r.stderr == "error: bad window 'soon' (write e.g. 7d, 12h, 30m, 90s or 2w)\n"
+
+
+def test_a_plain_file_path_is_a_sqlite_index(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    stdin = b'{"id": "a", "text": "' + (b"harbour strike grain exports minister " * 8) + b'"}\n'
+    r = run(["filter", "--index", "seen.db"], stdin)
+    assert r.exit_code == 0 and len(r.stdout.splitlines()) == 1
+    assert (tmp_path / "seen.db").is_file()
+    # the same file by its URL: the document is known now
+    r = run(["filter", "--index", "sqlite:///seen.db"], stdin.replace(b'"a"', b'"b"'))
+    assert r.exit_code == 0 and r.stdout == ""
+    r = run(["index", "stats", str(tmp_path / "seen.db")])
+    assert r.exit_code == 0
+    assert r.stdout.splitlines()[:2] == [f"index:          sqlite:///{tmp_path / 'seen.db'} (sqlite)", "documents:      1"]
 
 
 def test_index_commands(db, tmp_path):

@@ -253,6 +253,12 @@ def judge_batch(entries: Sequence[Entry], judge: Judge, known: dict[str, Entry],
     return out
 
 
+def index_url(url: str) -> str:
+    """``url`` with a plain file path (no ``scheme://``) read as a SQLite file: ``seen.db`` is
+    ``sqlite:///seen.db``, ``/data/seen.db`` is ``sqlite:////data/seen.db``."""
+    return url if "://" in url else "sqlite:///" + url
+
+
 def open_index(url: str, fingerprint: str, settings: dict, create: bool = True) -> IndexStore:
     """Open (or create) the index at ``url`` for documents signed with ``fingerprint``/``settings``.
 
@@ -262,6 +268,7 @@ def open_index(url: str, fingerprint: str, settings: dict, create: bool = True) 
     """
     json.dumps(settings)  # must be JSON
     meta = new_meta(fingerprint, settings)
+    url = index_url(url)
     if url.startswith("memory://"):
         from dedupe.index.memory import MemoryStore
         return MemoryStore.open(url, meta, create)
@@ -272,11 +279,12 @@ def open_index(url: str, fingerprint: str, settings: dict, create: bool = True) 
         from dedupe.index.redis import RedisStore
         return RedisStore.open(url, meta, create)
     raise ConfigError(f"unknown index URL {url!r}",
-                      hint="use memory://, sqlite:///path/to/index.db or redis://host:port/db")
+                      hint="use memory://, sqlite:///path/to/index.db (or a plain file path) or redis://host:port/db")
 
 
 def read_meta(url: str) -> dict | None:
     """The metadata of an existing index without checking it against any settings (``None`` if empty)."""
+    url = index_url(url)
     if url.startswith("memory://"):
         from dedupe.index.memory import MemoryStore
         return MemoryStore.peek(url)
@@ -287,5 +295,5 @@ def read_meta(url: str) -> dict | None:
         from dedupe.index.redis import RedisStore
         return RedisStore.peek(url)
     raise ConfigError(f"unknown index URL {url!r}",
-                      hint="use memory://, sqlite:///path/to/index.db or redis://host:port/db")
+                      hint="use memory://, sqlite:///path/to/index.db (or a plain file path) or redis://host:port/db")
 
