@@ -1328,17 +1328,26 @@ def _reasons(story: StoryFeatures, d: int, syndicated: bool, source: int | None,
 
 # -- running over a clustering result -------------------------------------------------------------
 def classify_clusters(documents: Sequence[Document], clusters: Sequence[Cluster], config: Config | None = None,
-                      model: SyndicationModel | None = None, shingler: Shingler | None = None) -> list[Verdict]:
+                      model: SyndicationModel | None = None, shingler: Shingler | None = None,
+                      progress=None) -> list[Verdict]:
     """A :class:`~dedupe.model.Verdict` for every document (in input order), given the clusters a
-    run found.  ``model`` defaults to the shipped one."""
+    run found.  ``model`` defaults to the shipped one.  ``progress(stage, done, total)``, when
+    given, is called with stage ``"judging"`` and the documents judged so far."""
     config = config or Config()
     model = model or SyndicationModel.load(config=config)
     shingler = shingler or Shingler(config.shingle)
     by_id = {d.id: d for d in documents}
     verdicts: dict[str, Verdict] = {}
+    total = sum(len(cl.members) for cl in clusters)
+    done = 0
+    if progress is not None:
+        progress("judging", 0, total)
     for story, cl in iter_stories(documents, clusters, config, shingler):
         for v in model.judge(story, cl.id, config):
             verdicts[v.id] = v
+        done += len(cl.members)
+        if progress is not None:
+            progress("judging", done, total)
     return [verdicts[d.id] for d in documents if d.id in by_id]
 
 

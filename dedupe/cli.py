@@ -700,7 +700,7 @@ def classify_cmd(paths, id_field, text_field, title_field, date_field, source_fi
     try:
         deduplicator = Deduplicator(config, progress=bar)
         result = deduplicator.run(docs)
-        verdicts = classify_result(result, config, model, deduplicator.shingler)
+        verdicts = classify_result(result, config, model, deduplicator.shingler, bar)
     finally:
         bar.close()
     report_problems(reader, len(docs))

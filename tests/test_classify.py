@@ -602,3 +602,13 @@ def test_a_loop_of_copies_is_broken_toward_a_close_candidate_outside_it():
     story.probs = probs
     moved = {}
     assert _break_cycles(story, scores, p_syn, rank, moved) == {1} and moved == {}
+
+
+def test_classify_reports_its_judging_progress(seeds_dir):
+    seen = []
+    verdicts = dedupe.classify(dedupe.read_documents([seeds_dir]),
+                               progress=lambda stage, done, total: seen.append((stage, done, total)))
+    judging = [(done, total) for stage, done, total in seen if stage == "judging"]
+    assert {"reading", "verifying"} <= {stage for stage, _, _ in seen}
+    assert judging[0] == (0, 5) and judging[-1] == (5, 5) and len(verdicts) == 5
+    assert [d for d, _ in judging] == sorted(d for d, _ in judging)

@@ -117,3 +117,10 @@ def test_usage_error_on_unknown_format(corpus):
 def test_help_mentions_labels():
     code, out, _ = run("classify", "--help")
     assert code == 0 and "original" in out and "syndicated" in out and "same-source" in out
+
+
+def test_classify_progress_bar_covers_the_judging(seeds_dir):
+    code, out, err = run("classify", str(seeds_dir), "--progress", "-f", "json")
+    assert code == 0
+    assert "judging" in err and err.rstrip("\n").endswith("5/5")
+    assert len(json.loads(out)["verdicts"]) == 5

@@ -12,9 +12,10 @@ from dedupe.pipeline.batch import Deduplicator, Progress, RunResult
 
 
 def classify_result(result: RunResult, config: Config | None = None, model: SyndicationModel | None = None,
-                    shingler=None) -> list[Verdict]:
-    """Verdicts for the documents of a finished clustering run, in input order."""
-    return classify_clusters(result.documents, result.clusters, config or Config(), model, shingler)
+                    shingler=None, progress: Progress | None = None) -> list[Verdict]:
+    """Verdicts for the documents of a finished clustering run, in input order (``progress``: the
+    ``"judging"`` stage, documents judged so far)."""
+    return classify_clusters(result.documents, result.clusters, config or Config(), model, shingler, progress)
 
 
 def classify(documents: Iterable[Document], config: Config | None = None, model: SyndicationModel | None = None,
@@ -26,4 +27,4 @@ def classify(documents: Iterable[Document], config: Config | None = None, model:
     """
     dd = Deduplicator(config, progress=progress)
     result = dd.run(documents)
-    return classify_clusters(result.documents, result.clusters, dd.config, model, dd.shingler)
+    return classify_clusters(result.documents, result.clusters, dd.config, model, dd.shingler, progress)
