@@ -591,8 +591,8 @@ class StoryFeatures:
             return self._lineage_reference(d, s)
         member, tidx, sh, raw, inter, ranked = index
         order = ranked.get(d)
-        if order is None:  # d's candidates by the reference's key (it does not depend on s)
-            order = ranked[d] = sorted(self.candidates[d], key=lambda x: (-self.stats[(d, x)].terms_d_in_s, x))
+        if order is None:  # d's candidates in alternative order (it does not depend on s)
+            order = ranked[d] = sorted(self.candidates[d], key=self._alternative_order(d))
         alternatives = [x for x in order[:LINEAGE_ALTERNATIVES + 1] if x != s][:LINEAGE_ALTERNATIVES]
         if not alternatives:
             return 1.0, 0.0, 1.0, 0.0, 1.0, 0.0
@@ -619,6 +619,10 @@ class StoryFeatures:
         v = np.asarray(out, dtype=np.float64)
         return (float(v[:, 0].min()), float(v[:, 1].max()), float(v[:, 2].min()), float(v[:, 3].max()),
                 float(v[:, 4].min()), float(v[:, 5].max()))
+
+    def _alternative_order(self, d: int):
+        """Sort key of ``d``'s candidates as lineage alternatives: most of ``d``'s content words first."""
+        return lambda x: (-self.stats[(d, x)].terms_d_in_s, x)
 
     #: Largest members x content-words table of :meth:`_lineage`'s index (booleans).
     LINEAGE_TABLE_MAX = 50_000_000
@@ -656,8 +660,7 @@ class StoryFeatures:
     def _lineage_reference(self, d: int, s: int) -> tuple[float, ...]:
         """:meth:`_lineage` with numpy set operations per alternative (the specification)."""
         cands = self.candidates[d]
-        alternatives = sorted((x for x in cands if x != s),
-                              key=lambda x: (-self.stats[(d, x)].terms_d_in_s, x))[:LINEAGE_ALTERNATIVES]
+        alternatives = sorted((x for x in cands if x != s), key=self._alternative_order(d))[:LINEAGE_ALTERNATIVES]
         if not alternatives:
             return 1.0, 0.0, 1.0, 0.0, 1.0, 0.0
         md, ms = self.members[d], self.members[s]
